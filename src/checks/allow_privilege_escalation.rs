@@ -1,0 +1,57 @@
+//! `allowPrivilegeEscalation` (restricted, from 1.8): every container must disable privilege escalation.
+
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, name, nearest};
+
+pub(super) const ID: &str = "allowPrivilegeEscalation";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Restricted,
+    variants: &[8, 25],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+const FIELD: [&str; 2] = ["securityContext", "allowPrivilegeEscalation"];
+
+pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
+    if variant >= 25 && is_windows(pod.spec) {
+        return None;
+    }
+    let mut bad = Setters::default();
+    for c in containers(pod.spec) {
+        if c.path(&FIELD).and_then(|n| n.as_bool()) != Some(false) {
+            bad.container(name(c), nearest(c, &FIELD));
+        }
+    }
+    let span = bad.span?;
+    let detail =
+        format!("{} must set securityContext.allowPrivilegeEscalation=false", bad.phrase());
+    Some(Violation::new(ID, "allowPrivilegeEscalation != false", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`securityContext.allowPrivilegeEscalation` of every container: init containers, containers and ephemeral containers.
+There is no pod-level field.
+
+## Allowed values
+Only an explicit `false`. Unset (including a container without `securityContext`) and `true` are violations.
+
+## Versions
+- **v1.8**: introduced (the field appeared in Kubernetes 1.8); absent at v1.7 and older.
+- **v1.25**: pods with `spec.os.name: windows` pass; otherwise as v1.8.
+
+## Why
+With privilege escalation allowed, a process can gain more privileges than its parent, e.g. through setuid binaries
+or file capabilities. Setting it to `false` sets the kernel's `no_new_privs` flag.
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: app
+    image: nginx
+```
+`allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)`
+"#;

@@ -1,0 +1,96 @@
+//! `appArmorProfile` (baseline): no unconfined or unknown AppArmor profile, in fields or annotations.
+
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, allowed_profile_type, annotations, go_quote,
+    join_quote, nearest, plural, security_contexts, sorted, string_or_empty,
+};
+
+pub(super) const ID: &str = "appArmorProfile";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+/// Every annotation key with this prefix is inspected, whether or not it names a container.
+const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
+
+fn allowed_annotation(value: &str) -> bool {
+    value.is_empty() || value == "runtime/default" || value.starts_with("localhost/")
+}
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let mut setters = Setters::default();
+    let mut bad_types = Vec::new();
+    for (owner, sc) in security_contexts(pod.spec) {
+        if let Some(profile) = sc.field("appArmorProfile") {
+            let profile_type = string_or_empty(profile, &["type"]);
+            if !allowed_profile_type(profile_type) {
+                bad_types.push(profile_type);
+                setters.add(owner, nearest(profile, &["type"]));
+            }
+        }
+    }
+    let mut bad_annotations = Vec::new();
+    let mut span = setters.span;
+    for (key, value, value_span) in annotations(pod.meta) {
+        if key.starts_with(ANNOTATION_PREFIX) && !allowed_annotation(value) {
+            bad_annotations.push(format!("{key}={}", go_quote(value)));
+            span.get_or_insert(value_span);
+        }
+    }
+    let span = span?;
+
+    let mut values = sorted(bad_types);
+    let bad_annotations = sorted(bad_annotations);
+    values.extend(bad_annotations.iter().map(String::as_str));
+    let annotation_setter = (!bad_annotations.is_empty())
+        .then(|| plural(bad_annotations.len(), "annotation", "annotations").to_owned());
+    let who = setters.parts().chain(annotation_setter).collect::<Vec<_>>().join(" and ");
+    let reason = plural(values.len(), "forbidden AppArmor profile", "forbidden AppArmor profiles");
+    let detail = format!("{who} must not set AppArmor profile type to {}", join_quote(&values));
+    Some(Violation::new(ID, reason, detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+- `appArmorProfile.type` in the pod's `securityContext` and in every container's (init, regular and ephemeral), when
+  `appArmorProfile` is set;
+- every pod annotation whose key starts with `container.apparmor.security.beta.kubernetes.io/`, whether or not the rest
+  of the key names an existing container.
+
+## Allowed values
+- Field `type`: `RuntimeDefault` or `Localhost` (with any `localhostProfile`). `Unconfined`, any other string and a
+  missing `type` are violations.
+- Annotation value: `""`, `runtime/default`, or anything starting with `localhost/`. `unconfined`, `docker/default` and
+  anything else are violations.
+
+## Versions
+- **v1.0**: the only variant. Since library v0.30 (Kubernetes 1.30, when the field went GA) it checks the fields as
+  well as the annotations, at every policy version.
+
+## Why
+AppArmor confines what a process may access; an `Unconfined` profile removes that layer, and an unknown one escapes
+the cluster's control.
+
+## Example
+```yaml
+metadata:
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/app: unconfined
+spec:
+  securityContext:
+    appArmorProfile: {type: Unconfined}
+  containers:
+  - name: app
+    image: nginx
+```
+```text
+forbidden AppArmor profiles (pod and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")
+```
+The bad field types come first (distinct, sorted), then the bad annotations as sorted `key="value"` entries; the reason
+is singular when there is exactly one bad value.
+"#;

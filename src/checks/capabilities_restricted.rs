@@ -1,0 +1,98 @@
+//! `capabilities_restricted` (restricted, from 1.22): drop `ALL`, add nothing but `NET_BIND_SERVICE`.
+
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name,
+    nearest, sorted,
+};
+
+pub(super) const ID: &str = "capabilities_restricted";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Restricted,
+    variants: &[22, 25],
+    overrides: &["capabilities_baseline"],
+    overrides_from: 22,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
+    if variant >= 25 && is_windows(pod.spec) {
+        return None;
+    }
+    let mut missing_drop = Setters::default();
+    let mut adding = Setters::default();
+    let mut caps = Vec::new();
+    let mut span = None;
+    for c in containers(pod.spec) {
+        let capabilities = c.path(&["securityContext", "capabilities"]);
+        let drops_all = capabilities
+            .is_some_and(|caps| items(caps, "drop").iter().any(|d| d.as_str() == Some("ALL")));
+        if !drops_all {
+            let at = nearest(c, &["securityContext", "capabilities", "drop"]);
+            missing_drop.container(name(c), at);
+            span.get_or_insert(at);
+        }
+        let mut found = false;
+        for item in capabilities.map_or(&[][..], |caps| items(caps, "add")) {
+            if let Some(cap) = item.as_str()
+                && cap != "NET_BIND_SERVICE"
+            {
+                caps.push(cap);
+                if !found {
+                    found = true;
+                    adding.container(name(c), item.span);
+                    span.get_or_insert(item.span);
+                }
+            }
+        }
+    }
+    let span = span?;
+    let mut parts = Vec::with_capacity(2);
+    if !missing_drop.containers.is_empty() {
+        parts.push(format!(
+            "{} must set securityContext.capabilities.drop=[\"ALL\"]",
+            missing_drop.phrase()
+        ));
+    }
+    if !adding.containers.is_empty() {
+        parts.push(format!(
+            "{} must not include {} in securityContext.capabilities.add",
+            adding.phrase(),
+            join_quote(&sorted(caps))
+        ));
+    }
+    Some(Violation::new(ID, "unrestricted capabilities", parts.join("; "), span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`securityContext.capabilities` of every container (init, regular and ephemeral):
+1. `drop` must contain `ALL` (exactly; `all`, or listing every capability, does not count). A container with no
+   `securityContext` or no `capabilities` fails this part.
+2. every entry of `add` must be `NET_BIND_SERVICE`.
+
+## Allowed values
+`drop: [ALL]`, and `add` empty or `[NET_BIND_SERVICE]`.
+
+## Versions
+- **v1.22**: introduced; replaces `capabilities_baseline` at restricted level from v1.22.
+- **v1.25**: pods with `spec.os.name: windows` pass (Windows has no Linux capabilities); otherwise as v1.22.
+
+## Why
+Dropping every capability removes the root-like powers a container gets by default (e.g. `CHOWN`, `SETUID`, `KILL`,
+`MKNOD`); only binding to ports below 1024 may be added back.
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: job
+    image: busybox
+    securityContext:
+      capabilities:
+        add: [NET_ADMIN, CHOWN]
+```
+```text
+unrestricted capabilities (container "job" must set securityContext.capabilities.drop=["ALL"]; container "job" must not include "CHOWN", "NET_ADMIN" in securityContext.capabilities.add)
+```
+"#;

@@ -1,0 +1,56 @@
+//! `hostNamespaces` (baseline): the pod must not share the host's network, PID or IPC namespace.
+
+use super::{CheckInfo, Level, PodView, Violation};
+
+pub(super) const ID: &str = "hostNamespaces";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+/// The fields, in the fixed order PSA reports them.
+const FIELDS: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let set = FIELDS.map(|key| pod.spec.field(key).filter(|n| n.as_bool() == Some(true)));
+    let span = set.iter().flatten().next()?.span;
+    let detail = FIELDS
+        .iter()
+        .zip(&set)
+        .filter(|(_, node)| node.is_some())
+        .map(|(key, _)| format!("{key}=true"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Violation::new(ID, "host namespaces", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+The pod-level booleans `spec.hostNetwork`, `spec.hostPID` and `spec.hostIPC`.
+
+## Allowed values
+Unset, `null` or `false` (these are plain booleans: unset is the same as `false`). `true` is a violation.
+
+## Versions
+- **v1.0**: the only variant; unchanged since.
+
+## Why
+Sharing the host's network namespace exposes the node's interfaces and loopback services; sharing its PID namespace
+lets the pod see and signal host processes; sharing its IPC namespace exposes host shared memory.
+
+## Example
+```yaml
+spec:
+  hostNetwork: true
+  hostPID: true
+  containers:
+  - name: app
+    image: nginx
+```
+`host namespaces (hostNetwork=true, hostPID=true)`. The fields are always listed in the order `hostNetwork`, `hostPID`,
+`hostIPC`.
+"#;

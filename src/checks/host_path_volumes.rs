@@ -1,0 +1,49 @@
+//! `hostPathVolumes` (baseline): no `hostPath` volumes.
+
+use super::{CheckInfo, Level, PodView, Violation, items, join_quote, name, plural};
+
+pub(super) const ID: &str = "hostPathVolumes";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let host_path = || items(pod.spec, "volumes").iter().filter(|v| v.field("hostPath").is_some());
+    let span = host_path().next()?.span;
+    let names: Vec<&str> = host_path().map(name).collect();
+    let detail = format!("{} {}", plural(names.len(), "volume", "volumes"), join_quote(&names));
+    Some(Violation::new(ID, "hostPath volumes", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`spec.volumes[*].hostPath`: any volume with a `hostPath` source.
+
+## Allowed values
+No `hostPath` volume.
+
+## Versions
+- **v1.0**: the only variant. At restricted level it is always replaced by `restrictedVolumes`, which reports a
+  `hostPath` volume as `restricted volume types (volume "x" uses restricted volume type "hostPath")`.
+
+## Why
+A `hostPath` volume mounts a directory of the node into the container: it can read secrets of other pods, the
+kubelet's credentials or the container runtime socket, and write anywhere the path allows.
+
+## Example
+```yaml
+spec:
+  volumes:
+  - name: root
+    hostPath: {path: /}
+  containers:
+  - name: app
+    image: nginx
+```
+`hostPath volumes (volume "root")`
+"#;

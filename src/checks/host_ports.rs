@@ -1,0 +1,74 @@
+//! `hostPorts` (baseline): no container port may be bound to a host port.
+
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted};
+
+pub(super) const ID: &str = "hostPorts";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let mut bad = Setters::default();
+    let mut ports = Vec::new();
+    for c in containers(pod.spec) {
+        let mut found = false;
+        for port in items(c, "ports") {
+            if let Some(node) = port.field("hostPort")
+                && let Some(host_port) = node.as_i64()
+                && host_port != 0
+            {
+                ports.push(host_port.to_string());
+                if !found {
+                    found = true;
+                    bad.container(name(c), node.span);
+                }
+            }
+        }
+    }
+    let span = bad.span?;
+    let ports = sorted(ports);
+    let detail = format!(
+        "{} {} {} {}",
+        bad.phrase(),
+        plural(bad.containers.len(), "uses", "use"),
+        plural(ports.len(), "hostPort", "hostPorts"),
+        ports.join(", ")
+    );
+    Some(Violation::new(ID, "hostPort", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`ports[*].hostPort` of every container: init containers, containers and ephemeral containers.
+
+## Allowed values
+Unset or `0`. Any other value is a violation.
+
+## Versions
+- **v1.0**: the only variant; unchanged since.
+
+## Why
+A host port binds the container to a port of the node itself, bypassing network policies that apply to pod IPs and
+limiting scheduling to nodes where the port is free.
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: web
+    image: nginx
+    ports:
+    - containerPort: 80
+      hostPort: 8080
+```
+`hostPort (container "web" uses hostPort 8080)`. With several, the ports are distinct and sorted as strings:
+`containers "b", "c" use hostPorts 10, 20, 30`.
+
+On a live cluster, `hostNetwork: true` makes the API server default every `hostPort` to its `containerPort`, so such
+pods also fail this check there.
+"#;

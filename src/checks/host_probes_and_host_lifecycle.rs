@@ -1,0 +1,85 @@
+//! `hostProbesAndHostLifecycle` (baseline, from 1.34): probes and lifecycle handlers must not name a host.
+
+use super::{
+    CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural,
+    sorted,
+};
+
+pub(super) const ID: &str = "hostProbesAndHostLifecycle";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[34],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+/// The handlers inspected, in the order they are visited within a container.
+const HANDLERS: [&[&str]; 5] = [
+    &["livenessProbe"],
+    &["readinessProbe"],
+    &["startupProbe"],
+    &["lifecycle", "postStart"],
+    &["lifecycle", "preStop"],
+];
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let mut names = Vec::new();
+    let mut hosts = Vec::new();
+    let mut span = None;
+    for c in containers(pod.spec) {
+        for handler in HANDLERS.iter().filter_map(|path| c.path(path)) {
+            for action in ["httpGet", "tcpSocket"] {
+                if let Some(node) = handler.path(&[action, "host"])
+                    && let Some(host) = node.as_str()
+                    && !host.is_empty()
+                {
+                    names.push(name(c));
+                    hosts.push(host);
+                    span.get_or_insert(node.span);
+                }
+            }
+        }
+    }
+    let span = span?;
+    let (names, hosts) = (sorted(names), sorted(hosts));
+    let detail = format!(
+        "{} {} {} {}",
+        containers_phrase(&names),
+        plural(names.len(), "uses", "use"),
+        plural(hosts.len(), "probe or lifecycle host", "probe or lifecycle hosts"),
+        join_quote(&hosts)
+    );
+    Some(Violation::new(ID, "probe or lifecycle host", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+The `host` of the `httpGet` and `tcpSocket` handlers of every container's `livenessProbe`, `readinessProbe`,
+`startupProbe`, `lifecycle.postStart` and `lifecycle.preStop` (init, regular and ephemeral containers). `exec`, `grpc`
+and `sleep` handlers are not inspected.
+
+## Allowed values
+Unset or `""` (the kubelet then uses the pod IP). Any other host is a violation, including `localhost`, `127.0.0.1`
+and `::1`.
+
+## Versions
+- **v1.34**: the only variant. The check does not exist at v1.33 and older.
+
+## Why
+The kubelet makes probe and lifecycle requests from the node. A host of the pod's choosing turns them into requests
+from the node's network position to any address: a way to reach node-local or otherwise unreachable services.
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: app
+    image: nginx
+    livenessProbe:
+      httpGet: {host: 127.0.0.1, path: /healthz, port: 8080}
+```
+`probe or lifecycle host (container "app" uses probe or lifecycle host "127.0.0.1")`. Unlike other checks, the container
+names are sorted and de-duplicated, like the hosts.
+"#;

@@ -1,0 +1,463 @@
+//! The Pod Security Admission (PSA) checks, as `k8s.io/pod-security-admission` evaluates them.
+//!
+//! Behaviour and message wording follow `pss-checks.md` (the spec): each check reads only the pod
+//! (template) metadata and the PodSpec, and a failed check yields PSA's exact reason and detail text.
+//! Levels and policy versions combine as in PSA's registry: every check runs the variant with the
+//! greatest minimum version at or below the requested minor, and at restricted level the baseline
+//! checks that a restricted check overrides are skipped.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::yaml::{Node, Span};
+
+mod allow_privilege_escalation;
+mod app_armor_profile;
+mod capabilities_baseline;
+mod capabilities_restricted;
+mod host_namespaces;
+mod host_path_volumes;
+mod host_ports;
+mod host_probes_and_host_lifecycle;
+mod privileged;
+mod proc_mount;
+mod proc_mount_restricted;
+mod restricted_volumes;
+mod run_as_non_root;
+mod run_as_user;
+mod se_linux_options;
+mod seccomp_profile_baseline;
+mod seccomp_profile_restricted;
+mod sysctls;
+mod windows_host_process;
+
+/// The newest policy minor version any check has a variant for (sysctls 1.37).
+pub const MAX_MINOR: u32 = 37;
+
+/// A Pod Security Standards level that has checks (`privileged` has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Baseline,
+    Restricted,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Baseline => "baseline",
+            Level::Restricted => "restricted",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Level, String> {
+        match s {
+            "baseline" => Ok(Level::Baseline),
+            "restricted" => Ok(Level::Restricted),
+            _ => Err(format!("invalid level {s:?}: must be one of baseline, restricted")),
+        }
+    }
+}
+
+/// A policy version: `latest` or `v1.N`.
+///
+/// For `latest`, `minor` is `u32::MAX`, so that the derived ordering puts `latest` after every
+/// `v1.N`, as PSA orders versions. Read the minor to evaluate with [`PolicyVersion::effective_minor`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyVersion {
+    pub minor: u32,
+    pub latest: bool,
+}
+
+impl PolicyVersion {
+    pub const LATEST: PolicyVersion = PolicyVersion { minor: u32::MAX, latest: true };
+
+    /// The version `v1.<minor>`.
+    pub const fn v1(minor: u32) -> PolicyVersion {
+        PolicyVersion { minor, latest: false }
+    }
+
+    /// Parse `latest` or `v1.N` (`^v1\.(0|[1-9][0-9]*)$`, as PSA's `ParseVersion`).
+    pub fn parse(s: &str) -> Result<PolicyVersion, String> {
+        if s == "latest" {
+            return Ok(PolicyVersion::LATEST);
+        }
+        let invalid = || format!("invalid policy version {s:?}: must be \"latest\" or \"v1.x\"");
+        let digits = s.strip_prefix("v1.").ok_or_else(invalid)?;
+        let canonical = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        if !canonical {
+            return Err(invalid());
+        }
+        let minor = digits
+            .parse()
+            .map_err(|_| format!("invalid policy version {s:?}: minor version is too large"))?;
+        Ok(PolicyVersion::v1(minor))
+    }
+
+    /// The minor version the checks are evaluated at: `latest` and anything newer than
+    /// [`MAX_MINOR`] are clamped to it.
+    pub fn effective_minor(&self) -> u32 {
+        if self.latest { MAX_MINOR } else { self.minor.min(MAX_MINOR) }
+    }
+}
+
+impl fmt::Display for PolicyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.latest { f.write_str("latest") } else { write!(f, "v1.{}", self.minor) }
+    }
+}
+
+impl FromStr for PolicyVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<PolicyVersion, String> {
+        PolicyVersion::parse(s)
+    }
+}
+
+/// What a check reads: the pod (template) metadata mapping, if any, and the PodSpec mapping.
+pub struct PodView<'a> {
+    pub meta: Option<&'a Node>,
+    pub spec: &'a Node,
+}
+
+/// A failed check: PSA's reason and detail, and where in the source the first offending value is
+/// (or, for a missing field, the nearest enclosing node that exists).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub check: &'static str,
+    pub reason: String,
+    pub detail: String,
+    pub span: Span,
+}
+
+impl Violation {
+    fn new(check: &'static str, reason: &str, detail: String, span: Span) -> Violation {
+        Violation { check, reason: reason.to_owned(), detail, span }
+    }
+}
+
+/// A check's registration: its level, its variants and the baseline checks it overrides.
+pub struct CheckInfo {
+    pub id: &'static str,
+    pub level: Level,
+    /// The minimum policy minor of each variant, strictly increasing.
+    pub variants: &'static [u32],
+    /// The baseline checks this (restricted) check overrides.
+    pub overrides: &'static [&'static str],
+    /// The policy minor from which the override applies.
+    pub overrides_from: u32,
+    /// User documentation (markdown, without a top-level heading).
+    pub doc: &'static str,
+}
+
+impl CheckInfo {
+    /// The variant (its minimum minor) in force at `minor`, or `None` when the check does not exist yet.
+    fn variant_at(&self, minor: u32) -> Option<u32> {
+        self.variants.iter().copied().take_while(|&v| v <= minor).last()
+    }
+}
+
+/// A check's evaluation: the pod, and the minimum minor of the variant in force.
+type EvalFn = fn(&PodView<'_>, u32) -> Option<Violation>;
+
+/// Lists every check module once, in PSA's result order (baseline ids byte-sorted, then restricted
+/// ids byte-sorted), so that the registry and the evaluators cannot drift apart.
+macro_rules! checks {
+    ($($check:ident),* $(,)?) => {
+        static REGISTRY: &[CheckInfo] = &[$($check::INFO),*];
+        static EVALUATORS: &[EvalFn] = &[$($check::evaluate),*];
+    };
+}
+
+checks!(
+    app_armor_profile,
+    capabilities_baseline,
+    host_namespaces,
+    host_path_volumes,
+    host_ports,
+    host_probes_and_host_lifecycle,
+    privileged,
+    proc_mount,
+    se_linux_options,
+    seccomp_profile_baseline,
+    sysctls,
+    windows_host_process,
+    allow_privilege_escalation,
+    capabilities_restricted,
+    proc_mount_restricted,
+    restricted_volumes,
+    run_as_non_root,
+    run_as_user,
+    seccomp_profile_restricted,
+);
+
+/// All checks, in PSA's result order.
+pub fn registry() -> &'static [CheckInfo] {
+    REGISTRY
+}
+
+pub fn info(id: &str) -> Option<&'static CheckInfo> {
+    REGISTRY.iter().find(|c| c.id == id)
+}
+
+/// Whether a restricted check active at `minor` overrides the baseline check `id`.
+fn overridden(id: &str, minor: u32) -> bool {
+    REGISTRY.iter().any(|c| {
+        c.level == Level::Restricted
+            && c.overrides.contains(&id)
+            && minor >= c.overrides_from
+            && c.variant_at(minor).is_some()
+    })
+}
+
+/// The checks evaluated at `level` and `version`: (registry index, variant), in result order.
+fn active(level: Level, version: PolicyVersion) -> impl Iterator<Item = (usize, u32)> {
+    let minor = version.effective_minor();
+    REGISTRY.iter().enumerate().filter_map(move |(i, c)| {
+        let skipped = c.level > level
+            || (level == Level::Restricted
+                && c.level == Level::Baseline
+                && overridden(c.id, minor));
+        if skipped { None } else { c.variant_at(minor).map(|v| (i, v)) }
+    })
+}
+
+/// The ids evaluated at `level` and `version`, in PSA's result order.
+pub fn active_checks(level: Level, version: PolicyVersion) -> Vec<&'static str> {
+    active(level, version).map(|(i, _)| REGISTRY[i].id).collect()
+}
+
+/// Evaluate one pod: the failed checks, in result order.
+pub fn evaluate(level: Level, version: PolicyVersion, pod: &PodView) -> Vec<Violation> {
+    active(level, version).filter_map(|(i, variant)| EVALUATORS[i](pod, variant)).collect()
+}
+
+// ----- reading the tree ----------------------------------------------------------------------
+
+/// The items of the sequence at `key` (empty when absent, null or not a sequence).
+fn items<'a>(node: &'a Node, key: &str) -> &'a [Node] {
+    node.field(key).map_or(&[], Node::items)
+}
+
+/// The string at `path`, if there is one.
+fn str_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
+    node.path(path).and_then(Node::as_str)
+}
+
+/// The string at `path`, or `""` when absent (as Go reads an unset string field).
+fn string_or_empty<'a>(node: &'a Node, path: &[&str]) -> &'a str {
+    str_at(node, path).unwrap_or("")
+}
+
+/// A container's (or volume's) name, `""` when unset.
+fn name(node: &Node) -> &str {
+    string_or_empty(node, &["name"])
+}
+
+/// The span of the node at `path`, or of its deepest existing ancestor along the path.
+fn nearest(node: &Node, path: &[&str]) -> Span {
+    let mut found = node;
+    for key in path {
+        match found.field(key) {
+            Some(next) => found = next,
+            None => break,
+        }
+    }
+    found.span
+}
+
+/// The containers in PSA's visit order: init containers, containers, then ephemeral containers.
+fn containers<'a>(spec: &'a Node) -> impl Iterator<Item = &'a Node> {
+    ["initContainers", "containers", "ephemeralContainers"]
+        .into_iter()
+        .flat_map(move |key| items(spec, key))
+}
+
+/// The pod's security context, if set.
+fn pod_security_context(spec: &Node) -> Option<&Node> {
+    spec.field("securityContext")
+}
+
+/// `spec.os.name == "windows"` (exact), which exempts a pod from some restricted checks from 1.25.
+fn is_windows(spec: &Node) -> bool {
+    str_at(spec, &["os", "name"]) == Some("windows")
+}
+
+/// `spec.hostUsers` explicitly `false` (a user-namespace pod), which relaxes some checks from 1.35.
+fn host_users_false(spec: &Node) -> bool {
+    spec.field("hostUsers").and_then(Node::as_bool) == Some(false)
+}
+
+/// The pod's security context, then each container's, in visit order (those that are set).
+fn security_contexts<'a>(spec: &'a Node) -> impl Iterator<Item = (Owner<'a>, &'a Node)> {
+    let pod = pod_security_context(spec).map(|sc| (Owner::Pod, sc));
+    let containers = containers(spec)
+        .filter_map(|c| c.field("securityContext").map(|sc| (Owner::Container(c), sc)));
+    pod.into_iter().chain(containers)
+}
+
+/// Whose security context a value is in.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    Pod,
+    Container(&'a Node),
+}
+
+/// The string-valued annotations of the pod metadata, in source order: key, value, value span.
+fn annotations<'a>(meta: Option<&'a Node>) -> impl Iterator<Item = (&'a str, &'a str, Span)> {
+    meta.and_then(|m| m.field("annotations"))
+        .and_then(Node::as_map)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?, e.value.span)))
+}
+
+// ----- message formatting --------------------------------------------------------------------
+
+/// `singular` when `n == 1`, else `plural` (PSA's `pluralize`).
+fn plural(n: usize, singular: &'static str, plural: &'static str) -> &'static str {
+    if n == 1 { singular } else { plural }
+}
+
+/// Each item wrapped in `"` (not escaped) and joined with `", "` (PSA's `joinQuote`).
+fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('"');
+        out.push_str(item.as_ref());
+        out.push('"');
+    }
+    out
+}
+
+/// Distinct values in byte-wise ascending order (Go's `sets.List`).
+fn sorted<T: Ord>(mut values: Vec<T>) -> Vec<T> {
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
+/// `container "a"` or `containers "a", "b"`.
+fn containers_phrase(names: &[&str]) -> String {
+    format!("{} {}", plural(names.len(), "container", "containers"), join_quote(names))
+}
+
+/// A string quoted as Go's `%q` (`strconv.Quote`) does: `"` and `\` escaped, control and other
+/// non-printing characters written as escapes. Printability outside ASCII is approximated by
+/// treating control, format, private-use and non-ASCII space characters as non-printing.
+fn go_quote(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if c < ' ' || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if !go_printable(c) => {
+                let code = u32::from(c);
+                let _ = if code < 0x10000 {
+                    write!(out, "\\u{code:04x}")
+                } else {
+                    write!(out, "\\U{code:08x}")
+                };
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An approximation of Go's `strconv.IsPrint` for non-ASCII characters.
+fn go_printable(c: char) -> bool {
+    let format_or_private = matches!(
+        u32::from(c),
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E
+            | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xF0000..
+    );
+    c == ' ' || !(c.is_control() || c.is_whitespace() || format_or_private)
+}
+
+/// Who set a forbidden value: the pod and/or some containers (in visit order, not de-duplicated),
+/// plus the span of the first offending place.
+#[derive(Default)]
+struct Setters<'a> {
+    pod: bool,
+    containers: Vec<&'a str>,
+    span: Option<Span>,
+}
+
+impl<'a> Setters<'a> {
+    fn pod(&mut self, span: Span) {
+        self.pod = true;
+        self.span.get_or_insert(span);
+    }
+
+    fn add(&mut self, owner: Owner<'a>, span: Span) {
+        match owner {
+            Owner::Pod => self.pod(span),
+            Owner::Container(c) => self.container(name(c), span),
+        }
+    }
+
+    fn container(&mut self, name: &'a str, span: Span) {
+        self.containers.push(name);
+        self.span.get_or_insert(span);
+    }
+
+    /// The parts of the setters phrase: `pod`, then `container(s) Q(names)`.
+    fn parts(&self) -> impl Iterator<Item = String> {
+        let pod = self.pod.then(|| "pod".to_owned());
+        let containers =
+            (!self.containers.is_empty()).then(|| containers_phrase(&self.containers));
+        pod.into_iter().chain(containers)
+    }
+
+    /// `pod`, `container(s) Q(names)`, or both joined with `" and "`.
+    fn phrase(&self) -> String {
+        self.parts().collect::<Vec<_>>().join(" and ")
+    }
+}
+
+/// The wording shared by the seccomp field checks: `<setters> must not set
+/// securityContext.seccompProfile.type to Q(types)`.
+fn seccomp_types_detail(setters: &Setters<'_>, bad_types: Vec<&str>) -> String {
+    format!(
+        "{} must not set securityContext.seccompProfile.type to {}",
+        setters.phrase(),
+        join_quote(&sorted(bad_types))
+    )
+}
+
+/// Whether a seccomp or AppArmor profile `type` is `RuntimeDefault` or `Localhost`.
+fn allowed_profile_type(profile_type: &str) -> bool {
+    matches!(profile_type, "RuntimeDefault" | "Localhost")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,54 @@
+//! `privileged` (baseline): no container may run privileged.
+
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, name};
+
+pub(super) const ID: &str = "privileged";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let mut bad = Setters::default();
+    for c in containers(pod.spec) {
+        if let Some(node) = c.path(&["securityContext", "privileged"])
+            && node.as_bool() == Some(true)
+        {
+            bad.container(name(c), node.span);
+        }
+    }
+    let span = bad.span?;
+    let detail = format!("{} must not set securityContext.privileged=true", bad.phrase());
+    Some(Violation::new(ID, "privileged", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`securityContext.privileged` of every container: init containers, containers and ephemeral containers. There is no
+pod-level field.
+
+## Allowed values
+Unset, `null` or `false`. `true` is a violation.
+
+## Versions
+- **v1.0**: the only variant; unchanged since.
+
+## Why
+A privileged container has all capabilities and access to every host device: it is root on the node in all but name,
+and it disables most other isolation (seccomp, AppArmor, read-only `/proc` and `/sys`).
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      privileged: true
+```
+`privileged (container "app" must not set securityContext.privileged=true)`
+"#;

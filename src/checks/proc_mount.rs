@@ -1,0 +1,74 @@
+//! `procMount` (baseline): containers must use the default (masked) `/proc` mount.
+
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, join_quote, name,
+    sorted,
+};
+
+pub(super) const ID: &str = "procMount";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0, 35],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
+    if variant >= 35 && host_users_false(pod.spec) {
+        return None;
+    }
+    unconditional(ID, pod)
+}
+
+/// The v1.0 rule, without the user-namespace relaxation (shared with `procMount_restricted`).
+pub(super) fn unconditional(id: &'static str, pod: &PodView<'_>) -> Option<Violation> {
+    let mut bad = Setters::default();
+    let mut values = Vec::new();
+    for c in containers(pod.spec) {
+        if let Some(node) = c.path(&["securityContext", "procMount"])
+            && let Some(value) = node.as_str()
+            && value != "Default"
+        {
+            values.push(value);
+            bad.container(name(c), node.span);
+        }
+    }
+    let span = bad.span?;
+    let detail = format!(
+        "{} must not set securityContext.procMount to {}",
+        bad.phrase(),
+        join_quote(&sorted(values))
+    );
+    Some(Violation::new(id, "procMount", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`securityContext.procMount` of every container: init containers, containers and ephemeral containers.
+
+## Allowed values
+Unset or `Default`. `Unmasked` and any other value are violations.
+
+## Versions
+- **v1.0**: unconditional.
+- **v1.35**: a pod with `spec.hostUsers: false` (its own user namespace) passes whatever its containers set; otherwise
+  as v1.0. At restricted level from v1.35 this check is replaced by `procMount_restricted`, which has no such
+  relaxation.
+
+## Why
+The default proc mount masks and makes read-only the parts of `/proc` that expose or control the host kernel.
+`Unmasked` removes that protection; inside a user namespace the kernel limits the damage.
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      procMount: Unmasked
+```
+`procMount (container "app" must not set securityContext.procMount to "Unmasked")`
+"#;

@@ -1,0 +1,100 @@
+//! `seLinuxOptions` (baseline): only the container SELinux types, and no user or role.
+
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, join_quote, plural, security_contexts, sorted,
+    string_or_empty,
+};
+
+pub(super) const ID: &str = "seLinuxOptions";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0, 31],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+fn allowed_type(variant: u32, selinux_type: &str) -> bool {
+    matches!(selinux_type, "" | "container_t" | "container_init_t" | "container_kvm_t")
+        || (variant >= 31 && selinux_type == "container_engine_t")
+}
+
+pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
+    let mut setters = Setters::default();
+    let mut bad_types = Vec::new();
+    let (mut user_set, mut role_set) = (false, false);
+    for (owner, sc) in security_contexts(pod.spec) {
+        let Some(options) = sc.field("seLinuxOptions") else {
+            continue;
+        };
+        let mut first_bad = None;
+        let selinux_type = string_or_empty(options, &["type"]);
+        if !allowed_type(variant, selinux_type) {
+            bad_types.push(selinux_type);
+            first_bad = options.field("type");
+        }
+        for (key, set) in [("user", &mut user_set), ("role", &mut role_set)] {
+            if let Some(node) = options.field(key)
+                && !node.as_str().unwrap_or_default().is_empty()
+            {
+                *set = true;
+                first_bad = first_bad.or(Some(node));
+            }
+        }
+        if let Some(node) = first_bad {
+            setters.add(owner, node.span);
+        }
+    }
+    let span = setters.span?;
+    let bad_types = sorted(bad_types);
+    let mut data = Vec::with_capacity(3);
+    if !bad_types.is_empty() {
+        data.push(format!("{} {}", plural(bad_types.len(), "type", "types"), join_quote(&bad_types)));
+    }
+    if user_set {
+        data.push("user may not be set".to_owned());
+    }
+    if role_set {
+        data.push("role may not be set".to_owned());
+    }
+    let detail = format!(
+        "{} set forbidden securityContext.seLinuxOptions: {}",
+        setters.phrase(),
+        data.join("; ")
+    );
+    Some(Violation::new(ID, "seLinuxOptions", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`seLinuxOptions.type`, `.user` and `.role` in the pod's `securityContext` and in every container's (init, regular and
+ephemeral). `level` is not restricted.
+
+## Allowed values
+- `type`: unset, `""`, `container_t`, `container_init_t`, `container_kvm_t`, and from v1.31 `container_engine_t`.
+- `user` and `role`: unset or `""`.
+
+## Versions
+- **v1.0**: the types `container_t`, `container_init_t`, `container_kvm_t`.
+- **v1.31**: adds `container_engine_t`.
+
+## Why
+A custom SELinux type, user or role can give the container a more permissive domain than the runtime's, for instance
+an unconfined or host-administration type.
+
+## Example
+```yaml
+spec:
+  securityContext:
+    seLinuxOptions: {type: spc_t}
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      seLinuxOptions: {user: system_u}
+```
+```text
+seLinuxOptions (pod and container "app" set forbidden securityContext.seLinuxOptions: type "spc_t"; user may not be set)
+```
+"#;

@@ -1,0 +1,103 @@
+//! `seccompProfile_baseline` (baseline): no unconfined seccomp profile (annotations before 1.19,
+//! fields from 1.19).
+
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, allowed_profile_type, annotations, containers,
+    go_quote, name, nearest, plural, seccomp_types_detail, security_contexts, sorted,
+    string_or_empty,
+};
+
+pub(super) const ID: &str = "seccompProfile_baseline";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0, 19],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
+const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
+
+pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
+    if variant >= 19 { fields(pod) } else { annotations_1_0(pod) }
+}
+
+/// v1.19: the `seccompProfile.type` fields; unset is allowed.
+fn fields(pod: &PodView<'_>) -> Option<Violation> {
+    let mut setters = Setters::default();
+    let mut bad_types = Vec::new();
+    for (owner, sc) in security_contexts(pod.spec) {
+        if let Some(profile) = sc.field("seccompProfile") {
+            let profile_type = string_or_empty(profile, &["type"]);
+            if !allowed_profile_type(profile_type) {
+                bad_types.push(profile_type);
+                setters.add(owner, nearest(profile, &["type"]));
+            }
+        }
+    }
+    let span = setters.span?;
+    Some(Violation::new(ID, "seccompProfile", seccomp_types_detail(&setters, bad_types), span))
+}
+
+fn allowed_annotation(value: &str) -> bool {
+    value == "runtime/default" || value == "docker/default" || value.starts_with("localhost/")
+}
+
+/// v1.0: the pod annotation, and the container annotations of containers that exist.
+fn annotations_1_0(pod: &PodView<'_>) -> Option<Violation> {
+    let pod_annotation = annotations(pod.meta).find(|(key, ..)| *key == POD_ANNOTATION);
+    let container_annotations = containers(pod.spec).filter_map(|c| {
+        annotations(pod.meta)
+            .find(|(key, ..)| key.strip_prefix(CONTAINER_ANNOTATION_PREFIX) == Some(name(c)))
+    });
+    let mut bad = Vec::new();
+    let mut span = None;
+    for (key, value, at) in pod_annotation.into_iter().chain(container_annotations) {
+        if !allowed_annotation(value) {
+            bad.push(format!("{key}={}", go_quote(value)));
+            span.get_or_insert(at);
+        }
+    }
+    let span = span?;
+    let bad = sorted(bad);
+    let detail =
+        format!("forbidden {} {}", plural(bad.len(), "annotation", "annotations"), bad.join(", "));
+    Some(Violation::new(ID, "seccompProfile", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+- From v1.19: `seccompProfile.type` in the pod's `securityContext` and in every container's (init, regular and
+  ephemeral), when `seccompProfile` is set.
+- Before v1.19: the annotations `seccomp.security.alpha.kubernetes.io/pod` and
+  `container.seccomp.security.alpha.kubernetes.io/<name>`, the latter only for names of containers in the pod.
+
+## Allowed values
+- Fields (v1.19+): unset, `RuntimeDefault` or `Localhost`. `Unconfined`, any other string and a missing `type` are
+  violations.
+- Annotations (before v1.19): `runtime/default`, `docker/default`, or anything starting with `localhost/`. An empty
+  value is a violation.
+
+## Versions
+- **v1.0**: annotations only.
+- **v1.19**: fields only; the annotations are ignored. At restricted level from v1.19 this check is replaced by
+  `seccompProfile_restricted`.
+
+## Why
+Seccomp filters the system calls a container may make; an unconfined profile exposes the whole kernel attack surface.
+
+## Example
+```yaml
+spec:
+  securityContext:
+    seccompProfile: {type: Unconfined}
+  containers:
+  - name: app
+    image: nginx
+```
+`seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")` (v1.19+). Before v1.19, the
+annotation `seccomp.security.alpha.kubernetes.io/pod: unconfined` gives
+`seccompProfile (forbidden annotation seccomp.security.alpha.kubernetes.io/pod="unconfined")`.
+"#;

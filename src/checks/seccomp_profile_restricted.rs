@@ -1,0 +1,93 @@
+//! `seccompProfile_restricted` (restricted, from 1.19): every container must run with the
+//! `RuntimeDefault` or a `Localhost` seccomp profile, set on the pod or on the container.
+
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, allowed_profile_type, containers, is_windows,
+    name, nearest, pod_security_context, seccomp_types_detail, string_or_empty,
+};
+
+pub(super) const ID: &str = "seccompProfile_restricted";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Restricted,
+    variants: &[19, 25],
+    overrides: &["seccompProfile_baseline"],
+    overrides_from: 19,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
+    if variant >= 25 && is_windows(pod.spec) {
+        return None;
+    }
+    let mut explicit = Setters::default();
+    let mut implicit = Setters::default();
+    let mut bad_types = Vec::new();
+    let mut pod_valid = false;
+    if let Some(profile) = pod_security_context(pod.spec).and_then(|sc| sc.field("seccompProfile")) {
+        let profile_type = string_or_empty(profile, &["type"]);
+        pod_valid = allowed_profile_type(profile_type);
+        if !pod_valid {
+            bad_types.push(profile_type);
+            explicit.pod(nearest(profile, &["type"]));
+        }
+    }
+    for c in containers(pod.spec) {
+        match c.path(&["securityContext", "seccompProfile"]) {
+            Some(profile) => {
+                let profile_type = string_or_empty(profile, &["type"]);
+                if !allowed_profile_type(profile_type) {
+                    bad_types.push(profile_type);
+                    explicit.container(name(c), nearest(profile, &["type"]));
+                }
+            }
+            None if !pod_valid => implicit.container(name(c), nearest(c, &["securityContext"])),
+            None => {}
+        }
+    }
+    if let Some(span) = explicit.span {
+        let detail = seccomp_types_detail(&explicit, bad_types);
+        return Some(Violation::new(ID, "seccompProfile", detail, span));
+    }
+    let span = implicit.span?;
+    let detail = format!(
+        "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+        implicit.phrase()
+    );
+    Some(Violation::new(ID, "seccompProfile", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`seccompProfile.type` in the pod's `securityContext` and in every container's (init, regular and ephemeral):
+- a pod-level `RuntimeDefault` or `Localhost` covers every container that sets no profile of its own;
+- a container's own profile overrides the pod's and must itself be valid;
+- a container with no profile of its own, in a pod without a valid one, fails;
+- an invalid pod-level type fails even when every container sets a valid one.
+
+## Allowed values
+`RuntimeDefault` or `Localhost`. `Unconfined`, any other string and a missing `type` are violations, and so is leaving
+a container without any profile.
+
+## Versions
+- **v1.19**: introduced; replaces `seccompProfile_baseline` at restricted level from v1.19. Below v1.19 the restricted
+  level only checks the baseline annotations and requires no profile.
+- **v1.25**: pods with `spec.os.name: windows` pass; otherwise as v1.19.
+
+## Why
+Seccomp filters the system calls a container may make; the runtime's default profile blocks the rarely needed calls
+that most kernel exploits rely on.
+
+## Example
+```yaml
+spec:
+  containers:
+  - name: app
+    image: nginx
+```
+```text
+seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")
+```
+An explicitly invalid type is reported instead when there is one, e.g.
+`seccompProfile (containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")`.
+"#;

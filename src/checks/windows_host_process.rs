@@ -1,0 +1,57 @@
+//! `windowsHostProcess` (baseline): no Windows HostProcess containers.
+
+use super::{CheckInfo, Level, PodView, Setters, Violation, security_contexts};
+
+pub(super) const ID: &str = "windowsHostProcess";
+
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+};
+
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
+    let mut setters = Setters::default();
+    for (owner, sc) in security_contexts(pod.spec) {
+        if let Some(node) = sc.path(&["windowsOptions", "hostProcess"])
+            && node.as_bool() == Some(true)
+        {
+            setters.add(owner, node.span);
+        }
+    }
+    let span = setters.span?;
+    let detail =
+        format!("{} must not set securityContext.windowsOptions.hostProcess=true", setters.phrase());
+    Some(Violation::new(ID, "hostProcess", detail, span))
+}
+
+pub(super) const DOC: &str = r#"## What it checks
+`windowsOptions.hostProcess` in the pod's `securityContext` and in every container's (init, regular and ephemeral).
+
+## Allowed values
+Unset, `null` or `false`. `true` is a violation.
+
+## Versions
+- **v1.0**: the only variant. There is no exemption for Windows pods: this check is about them.
+
+## Why
+A Windows HostProcess container runs directly on the host, with access to its network, processes and file system: the
+Windows counterpart of a privileged container.
+
+## Example
+```yaml
+spec:
+  os: {name: windows}
+  hostNetwork: true
+  securityContext:
+    windowsOptions: {hostProcess: true}
+  containers:
+  - name: app
+    image: mcr.microsoft.com/windows/nanoserver
+```
+`hostProcess (pod must not set securityContext.windowsOptions.hostProcess=true)` (and `host namespaces
+(hostNetwork=true)`, which HostProcess pods require).
+"#;

@@ -1,0 +1,20 @@
+//! User documentation rendered from the code (`docs/checks/<id>.md`, `podsec explain`).
+
+use crate::checks::CheckInfo;
+
+pub fn render_check(c: &CheckInfo) -> String {
+    let versions: Vec<String> = c.variants.iter().map(|v| format!("v1.{v}")).collect();
+    let mut s = format!(
+        "# `{}`\n\n<!-- generated from src/checks by `cargo test` (docs_are_current); do not edit -->\n\n| | |\n|---|---|\n| level | {} |\n| variants (policy versions) | {} |\n",
+        c.id,
+        c.level,
+        versions.join(", ")
+    );
+    if !c.overrides.is_empty() {
+        s.push_str(&format!("| replaces at restricted | {} (from v1.{}) |\n", c.overrides.join(", "), c.overrides_from));
+    }
+    s.push('\n');
+    s.push_str(c.doc.trim());
+    s.push('\n');
+    s
+}

@@ -1,0 +1,246 @@
+//! From a source file to a verdict per resource: split the stream, find the workloads, type-check
+//! what Pod Security reads, evaluate the checks.
+
+use crate::checks::{self, Level, PodView, PolicyVersion};
+use crate::input::{LineIndex, Source};
+use crate::k8s::{self, Route, Seg, TemplateRoute};
+use crate::yaml::{self, Entry, Node, Span, Value};
+
+/// What the checks are asked.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub level: Level,
+    pub version: PolicyVersion,
+    /// Extra workload kinds (from configuration).
+    pub extra_kinds: Vec<TemplateRoute>,
+}
+
+/// One violation, located in the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub check: &'static str,
+    pub reason: String,
+    pub detail: String,
+    pub span: Span,
+    /// 1-based position of `span` (filled in by [`check_source`]).
+    pub pos: Pos,
+}
+
+/// 1-based line/column of a span's start and end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+    pub end_line: usize,
+    pub end_col: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Workload {
+        api_version: String,
+        kind: String,
+        namespace: Option<String>,
+        name: Option<String>,
+        findings: Vec<Finding>,
+        /// Route of the object inside the document (empty, or `items/N` in a List).
+        object: Route,
+        /// Route of the pod template object, relative to the object (empty for a Pod).
+        template: Route,
+    },
+    Skipped { kind: String },
+    Error { message: String, span: Span, pos: Pos },
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    /// Index among the file's non-empty documents, from 0.
+    pub doc: usize,
+    /// Index in a `List`'s items.
+    pub item: Option<usize>,
+    pub outcome: Outcome,
+}
+
+impl Resource {
+    pub fn allowed(&self) -> bool {
+        match &self.outcome {
+            Outcome::Workload { findings, .. } => findings.is_empty(),
+            _ => true,
+        }
+    }
+}
+
+/// A file, parsed, with its verdicts.
+pub struct Checked {
+    pub stream: yaml::Stream,
+    pub resources: Vec<Resource>,
+    /// The file is a template (Helm, Go `{{ }}`); the line that shows it. Nothing was checked.
+    pub template_line: Option<usize>,
+}
+
+pub fn check_source(src: &Source, policy: &Policy, limits: &yaml::Limits) -> Checked {
+    let stream = yaml::parse_stream(&src.text, limits);
+    let parse_failed = stream.fatal.is_some() || stream.docs.iter().any(|d| d.root.is_err());
+    if src.text.contains("{{") {
+        let (spans, parses) = if parse_failed { (Vec::new(), false) } else { yaml::literal_spans(&src.text) };
+        if let Some(line) = crate::input::template_line(&src.text, parses && !parse_failed, &spans) {
+            return Checked { stream, resources: Vec::new(), template_line: Some(line) };
+        }
+    }
+    let mut resources = Vec::new();
+    for (doc_index, doc) in stream.docs.iter().enumerate() {
+        match &doc.root {
+            Err(e) => resources.push(Resource {
+                doc: doc_index,
+                item: None,
+                outcome: error(e.message.clone(), Span { start: e.offset, end: e.offset }),
+            }),
+            Ok(root) => evaluate_document(root, doc_index, policy, &mut resources),
+        }
+    }
+    if let Some(fatal) = &stream.fatal {
+        resources.push(Resource {
+            doc: stream.docs.len(),
+            item: None,
+            outcome: error(fatal.message.clone(), Span { start: fatal.offset, end: fatal.offset }),
+        });
+    }
+    locate(&src.text, &mut resources);
+    Checked { stream, resources, template_line: None }
+}
+
+fn error(message: String, span: Span) -> Outcome {
+    Outcome::Error { message, span, pos: Pos::default() }
+}
+
+/// Fill in line/column positions (the line index is built only when something is reported).
+fn locate(text: &str, resources: &mut [Resource]) {
+    let mut index: Option<LineIndex> = None;
+    let mut pos_of = |span: Span| {
+        let idx = index.get_or_insert_with(|| LineIndex::new(text));
+        let (line, col) = idx.line_col(text, span.start);
+        let (end_line, end_col) = idx.line_col(text, span.end.max(span.start));
+        Pos { line, col, end_line, end_col }
+    };
+    for r in resources {
+        match &mut r.outcome {
+            Outcome::Workload { findings, .. } => findings.iter_mut().for_each(|f| f.pos = pos_of(f.span)),
+            Outcome::Error { span, pos, .. } => *pos = pos_of(*span),
+            Outcome::Skipped { .. } => {}
+        }
+    }
+}
+
+fn evaluate_document(root: &Node, doc: usize, policy: &Policy, out: &mut Vec<Resource>) {
+    let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+    if k8s::is_list(kind, root) {
+        for (i, item) in root.items_of("items").iter().enumerate() {
+            let object = vec![Seg::Key("items".into()), Seg::Index(i)];
+            out.push(Resource { doc, item: Some(i), outcome: evaluate_object(item, object, policy) });
+        }
+    } else {
+        out.push(Resource { doc, item: None, outcome: evaluate_object(root, Vec::new(), policy) });
+    }
+}
+
+trait ItemsOf {
+    fn items_of(&self, key: &str) -> &[Node];
+}
+impl ItemsOf for Node {
+    fn items_of(&self, key: &str) -> &[Node] {
+        self.get(key).map_or(&[], Node::items)
+    }
+}
+
+/// Evaluate one object (a document root or a List item).
+pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> Outcome {
+    if object.as_map().is_none() {
+        return error(format!("a Kubernetes object must be a mapping, not {}", object.kind()), object.span);
+    }
+    if let Err(e) = k8s::check_object_header(object) {
+        return error(e.message, e.span);
+    }
+    let api_version = object.get("apiVersion").and_then(Node::as_str).unwrap_or("").to_owned();
+    let kind = object.get("kind").and_then(Node::as_str).unwrap_or("").to_owned();
+    if kind.is_empty() {
+        return error("Object 'Kind' is missing".into(), object.span);
+    }
+    let Some(template) = k8s::template_route(&api_version, &kind, &policy.extra_kinds) else {
+        return Outcome::Skipped { kind };
+    };
+    let meta = object.field("metadata");
+    if let Some(m) = meta {
+        if let Err(e) = k8s::check_types(Some((m, "metadata")), None) {
+            return error(e.message, e.span);
+        }
+    }
+    let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str).map(str::to_owned);
+    let name = meta.and_then(|m| m.get("name")).and_then(Node::as_str).map(str::to_owned);
+    let mut findings = Vec::new();
+    // A ReplicationController without a template is not evaluated (PSA allows it).
+    let tmpl = k8s::at(object, &template).filter(|n| !n.is_null());
+    if tmpl.is_some() || kind != "ReplicationController" {
+        let empty = Node::new(Value::Map(Vec::new()), tmpl.map_or(object.span, |t| t.span));
+        let tmpl = tmpl.unwrap_or(&empty);
+        let base = template.iter().map(seg_name).collect::<Vec<_>>().join(".");
+        let dotted = |k: &str| if base.is_empty() { k.to_owned() } else { format!("{base}.{k}") };
+        let pod_meta = tmpl.field("metadata");
+        let spec = tmpl.field("spec");
+        if tmpl.as_map().is_none() {
+            return error(
+                format!("json: cannot unmarshal {} into Go struct field of type v1.PodTemplateSpec", tmpl.kind()),
+                tmpl.span,
+            );
+        }
+        let (meta_path, spec_path) = (dotted("metadata"), dotted("spec"));
+        let template_meta = pod_meta.filter(|_| !template.is_empty()).map(|m| (m, meta_path.as_str()));
+        if let Err(e) = k8s::check_types(template_meta, spec.map(|s| (s, spec_path.as_str()))) {
+            return error(e.message, e.span);
+        }
+        let empty_spec = Node::new(Value::Map(Vec::new()), tmpl.span);
+        let spec = spec.unwrap_or(&empty_spec);
+        let defaulted = default_volumes(spec);
+        let view = PodView { meta: pod_meta, spec: defaulted.as_ref().unwrap_or(spec) };
+        for v in checks::evaluate(policy.level, policy.version, &view) {
+            findings.push(Finding { check: v.check, reason: v.reason, detail: v.detail, span: v.span, pos: Pos::default() });
+        }
+    }
+    Outcome::Workload { api_version, kind, namespace, name, findings, object: object_route, template }
+}
+
+fn seg_name(seg: &Seg) -> String {
+    match seg {
+        Seg::Key(k) => k.clone(),
+        Seg::Index(i) => i.to_string(),
+    }
+}
+
+/// API-server defaulting that changes a verdict: a volume with no source becomes `emptyDir`
+/// (upstream's `restrictedvolumes0.yaml` fixture relies on it). Returns a patched copy when needed.
+fn default_volumes(spec: &Node) -> Option<Node> {
+    let volumes = spec.field("volumes")?.as_seq()?;
+    if !volumes.iter().any(|v| v.as_map().is_some_and(|m| m.iter().all(|e| e.key == "name"))) {
+        return None;
+    }
+    let mut copy = spec.clone();
+    if let Value::Map(entries) = &mut copy.value {
+        for e in entries.iter_mut().filter(|e| e.key == "volumes") {
+            if let Value::Seq(items) = &mut e.value.value {
+                for v in items.iter_mut() {
+                    if let Value::Map(fields) = &mut v.value {
+                        if fields.iter().all(|f| f.key == "name") {
+                            let span = v.span;
+                            fields.push(Entry {
+                                key: "emptyDir".into(),
+                                key_span: span,
+                                value: Node::new(Value::Map(Vec::new()), span),
+                                dup: false,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Some(copy)
+}

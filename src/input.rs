@@ -1,0 +1,175 @@
+//! Finding and reading the inputs: files, directories (recursive, hidden entries skipped), `-` for stdin.
+
+use std::path::{Path, PathBuf};
+
+/// One input file, read whole.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The path as the user gave it (or as found under a directory they gave), `-` for stdin.
+    pub name: String,
+    /// The real path, `None` for stdin.
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+/// An input that could not be used at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub name: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.name, self.message)
+    }
+}
+
+const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// Expand the user's paths into the list of files to read, in a stable order: each argument in turn,
+/// a directory's files sorted by path. Unreadable or missing paths become errors; a directory that
+/// holds no manifest is an error too (a typo'd directory should not pass silently).
+pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<(String, Option<PathBuf>)>, Vec<InputError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            files.push(("-".to_owned(), None));
+            continue;
+        }
+        let path = Path::new(arg);
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(InputError { name: arg.clone(), message: io_message(&e) }),
+            Ok(meta) if meta.is_dir() => {
+                let before = files.len();
+                walk(path, &mut files, &mut errors, exclude);
+                if files.len() == before {
+                    errors.push(InputError {
+                        name: arg.clone(),
+                        message: "no *.yaml, *.yml or *.json files in this directory".into(),
+                    });
+                }
+            }
+            Ok(_) => files.push((arg.clone(), Some(path.to_path_buf()))),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<(String, Option<PathBuf>)>, errors: &mut Vec<InputError>, exclude: &dyn Fn(&Path) -> bool) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            errors.push(InputError { name: dir.display().to_string(), message: io_message(&e) });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if hidden || exclude(&path) {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files, errors, exclude);
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
+            files.push((path.display().to_string(), Some(path)));
+        }
+    }
+}
+
+/// Read one input whole. Not UTF-8 (or binary) is an error that names the byte where it fails.
+pub fn read(name: &str, path: Option<&Path>) -> Result<Source, InputError> {
+    let bytes = match path {
+        Some(p) => std::fs::read(p),
+        None => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+        }
+    }
+    .map_err(|e| InputError { name: name.to_owned(), message: io_message(&e) })?;
+    let text = decode(bytes).map_err(|message| InputError { name: name.to_owned(), message })?;
+    Ok(Source { name: name.to_owned(), path: path.map(Path::to_path_buf), text })
+}
+
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("UTF-16 is not supported; save the file as UTF-8".into());
+    }
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count();
+        return Err(format!("line {line}: binary file (NUL byte at offset {pos}); not a manifest"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let pos = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..pos].iter().filter(|&&b| b == b'\n').count();
+        format!("line {line}: not valid UTF-8 (byte offset {pos})")
+    })
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Byte offset → 1-based line and column (columns count characters).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(text.as_bytes()));
+        LineIndex { starts }
+    }
+
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)
+}
+
+/// Whether the text is a template (Helm, Go `{{ }}`) rather than YAML: a `{{` that starts a line's
+/// content, or any `{{` outside a comment when the text does not even parse. `{{` inside quoted or
+/// block scalars (alerting rules in a ConfigMap, say) is data and does not count.
+pub fn template_line(text: &str, parses: bool, data_spans: &[(usize, usize)]) -> Option<usize> {
+    if !text.contains("{{") {
+        return None;
+    }
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let content = line.trim_start();
+        let at = offset + (line.len() - content.len());
+        offset += line.len();
+        let in_data = |pos: usize| data_spans.iter().any(|&(s, e)| s <= pos && pos < e);
+        if content.starts_with('#') || in_data(at) {
+            continue;
+        }
+        let code = match content.find(" #") {
+            Some(i) => &content[..i],
+            None => content,
+        };
+        if content.starts_with("{{") || (!parses && code.contains("{{")) {
+            return Some(i + 1);
+        }
+    }
+    None
+}

@@ -1,0 +1,10 @@
+//! podsec: check and minimally fix Kubernetes manifests against the Pod Security Standards.
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod docs;
+pub mod engine;
+pub mod input;
+pub mod k8s;
+pub mod report;
+pub mod yaml;

@@ -1,0 +1,379 @@
+//! YAML as the Kubernetes API server reads it, with byte spans for every node.
+//!
+//! Events come from `granit-parser` (exact byte spans, recovery at the next document); this module
+//! builds the resolved tree: scalars per YAML 1.1 (`scalar.rs`), merge keys, aliases (with a budget
+//! against alias bombs), the last of duplicate keys.
+
+pub mod node;
+pub mod scalar;
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
+pub use node::*;
+
+/// Bounds that keep hostile input (alias bombs, deep nesting) cheap.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Nodes a single document may hold after alias expansion.
+    pub max_nodes: usize,
+    /// Nesting depth of collections.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_nodes: 1_000_000, max_depth: 200 }
+    }
+}
+
+/// A syntax or decoding error, at a byte offset of the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlError {
+    pub message: String,
+    pub offset: usize,
+}
+
+/// One non-empty document of a stream.
+#[derive(Debug)]
+pub struct Doc {
+    /// Byte range of the document's content in the source (from its first node to the end of its
+    /// last; `---` and `...` markers are outside).
+    pub start: usize,
+    pub end: usize,
+    pub root: Result<Node, YamlError>,
+    /// Spans of anchored nodes that an alias also uses: text there stands for several places.
+    pub shared: Vec<Span>,
+}
+
+#[derive(Debug, Default)]
+pub struct Stream {
+    pub docs: Vec<Doc>,
+    /// An error after which nothing more of the stream could be read.
+    pub fatal: Option<YamlError>,
+}
+
+/// Parse every document of `src`. A broken document is reported in place and the parser recovers at
+/// the next `---`; empty and comment-only documents are dropped.
+pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
+    let mut options = granit_parser::Options::default();
+    options.block_nesting_limit = limits.max_depth;
+    options.flow_nesting_limit = limits.max_depth;
+    let mut parser = Parser::new_from_str_with_options(src, options);
+    let mut stream = Stream::default();
+    let mut builder: Option<Builder> = None;
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(pair)) => pair,
+            Some(Err(err)) => {
+                let offset = err.marker().byte_offset().unwrap_or(0);
+                let start = builder.take().map_or(offset, |b| b.doc_start);
+                stream.docs.push(Doc {
+                    start,
+                    end: offset,
+                    root: Err(YamlError { message: scan_message(&err), offset }),
+                    shared: Vec::new(),
+                });
+                match parser.proceed_next_document() {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(err) => {
+                        let offset = err.marker().byte_offset().unwrap_or(src.len());
+                        stream.fatal = Some(YamlError { message: scan_message(&err), offset });
+                        break;
+                    }
+                }
+            }
+        };
+        let range = span.byte_range().unwrap_or(0..0);
+        match event {
+            Event::StreamStart => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(..) => builder = Some(Builder::new(src, limits, range.end)),
+            Event::DocumentEnd => {
+                if let Some(b) = builder.take() {
+                    if let Some(doc) = b.finish() {
+                        stream.docs.push(doc);
+                    }
+                }
+            }
+            event => {
+                if let Some(b) = builder.as_mut() {
+                    b.event(event, range);
+                }
+            }
+        }
+    }
+    stream
+}
+
+fn scan_message(err: &granit_parser::ScanError) -> String {
+    let text = err.to_string();
+    // granit appends its own "at char N line L column C"; the caller reports file:line itself.
+    match text.find(" at char ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, start: usize, flow_end: Option<usize>, anchor: usize },
+    Map { entries: Vec<Entry>, key: Option<Key>, start: usize, flow_end: Option<usize>, anchor: usize },
+}
+
+struct Key {
+    text: String,
+    span: Span,
+    merge: bool,
+}
+
+struct Builder<'l> {
+    src: &'l str,
+    limits: &'l Limits,
+    doc_start: usize,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    anchors: HashMap<usize, Node>,
+    shared: Vec<Span>,
+    nodes: usize,
+    error: Option<YamlError>,
+}
+
+impl<'l> Builder<'l> {
+    fn new(src: &'l str, limits: &'l Limits, doc_start: usize) -> Self {
+        Builder {
+            src,
+            limits,
+            doc_start,
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            shared: Vec::new(),
+            nodes: 0,
+            error: None,
+        }
+    }
+
+    fn fail(&mut self, message: impl Into<String>, offset: usize) {
+        if self.error.is_none() {
+            self.error = Some(YamlError { message: message.into(), offset });
+        }
+    }
+
+    fn event(&mut self, event: Event, range: std::ops::Range<usize>) {
+        if self.error.is_some() {
+            return;
+        }
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                let mut span = Span { start: range.start, end: range.end };
+                if matches!(style, Style::Literal | Style::Folded) {
+                    let raw = self.src.get(range.clone()).unwrap_or("");
+                    span.end = span.start + raw.trim_end().len();
+                }
+                // A mapping key stays raw text until we know it is not `<<`.
+                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                    let merge = style == Style::Plain && text == "<<" && tag.is_none();
+                    let text = match scalar::resolve(&text, style, core_tag(tag.as_deref())) {
+                        Ok(Value::Bool(b)) => b.to_string(),
+                        Ok(Value::Null) => "null".to_owned(),
+                        Ok(Value::Number(n)) => Node::new(Value::Number(n), span).to_json().to_string(),
+                        _ => text.into_owned(),
+                    };
+                    *key = Some(Key { text, span, merge });
+                    return;
+                }
+                match scalar::resolve(&text, style, core_tag(tag.as_deref())) {
+                    Ok(value) => self.push(Node::new(value, span), anchor),
+                    Err(e) => self.fail(e.0, range.start),
+                }
+            }
+            Event::SequenceStart(style, anchor, _) => {
+                self.open_check(range.start);
+                let flow_end = (style == StructureStyle::Flow).then_some(0);
+                self.stack.push(Frame::Seq { items: Vec::new(), start: range.start, flow_end, anchor });
+            }
+            Event::MappingStart(style, anchor, _) => {
+                self.open_check(range.start);
+                let flow_end = (style == StructureStyle::Flow).then_some(0);
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    start: range.start,
+                    flow_end,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else { return };
+                let (value, start, flow_end, anchor) = match frame {
+                    Frame::Seq { items, start, flow_end, anchor } => (Value::Seq(items), start, flow_end, anchor),
+                    Frame::Map { entries, start, flow_end, anchor, .. } => {
+                        (Value::Map(entries), start, flow_end, anchor)
+                    }
+                };
+                let end = match (flow_end, &value) {
+                    (Some(_), _) => range.end,
+                    (None, Value::Seq(items)) => items.last().map_or(start, |n| n.span.end),
+                    (None, Value::Map(entries)) => entries.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(start),
+                    _ => start,
+                };
+                let mut node = Node::new(value, Span { start, end });
+                node.flow = flow_end.is_some();
+                self.push(node, anchor);
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id) else {
+                    return self.fail("unknown alias", range.start);
+                };
+                let count = count_nodes(target);
+                self.nodes += count;
+                if self.nodes > self.limits.max_nodes {
+                    return self.fail(
+                        format!(
+                            "aliases expand this document beyond {} nodes (an alias bomb?); refusing to expand it",
+                            self.limits.max_nodes
+                        ),
+                        range.start,
+                    );
+                }
+                if !self.shared.contains(&target.span) {
+                    self.shared.push(target.span);
+                }
+                let mut node = target.clone();
+                mark(&mut node, Origin::Alias);
+                self.push_node(node);
+            }
+            _ => {}
+        }
+    }
+
+    fn open_check(&mut self, offset: usize) {
+        if self.stack.len() >= self.limits.max_depth {
+            self.fail(format!("nesting deeper than {} levels", self.limits.max_depth), offset);
+        }
+    }
+
+    fn push(&mut self, node: Node, anchor: usize) {
+        self.nodes += 1;
+        if self.nodes > self.limits.max_nodes {
+            return self.fail(format!("document has more than {} nodes", self.limits.max_nodes), node.span.start);
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        self.push_node(node);
+    }
+
+    fn push_node(&mut self, node: Node) {
+        let offset = node.span.start;
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                // A collection used as a key: sigs.k8s.io/yaml cannot turn it into a JSON key.
+                None => self.fail("a mapping key must be a scalar", offset),
+                Some(Key { merge: true, span, .. }) => {
+                    if let Err(msg) = merge_into(entries, node) {
+                        self.fail(msg, span.start);
+                    }
+                }
+                Some(Key { text, span, .. }) => insert(entries, Entry { key: text, key_span: span, value: node, dup: false }),
+            },
+        }
+    }
+
+    fn finish(self) -> Option<Doc> {
+        let Builder { root, error, shared, doc_start, .. } = self;
+        if let Some(error) = error {
+            return Some(Doc { start: doc_start, end: error.offset, root: Err(error), shared });
+        }
+        let root = root?;
+        // An empty or comment-only document has an implicit empty scalar as its root.
+        if root.is_null() && root.span.start == root.span.end {
+            return None;
+        }
+        Some(Doc { start: root.span.start, end: root.span.end, root: Ok(root), shared })
+    }
+}
+
+/// Insert with "last one wins": a repeated key replaces the earlier value and is flagged.
+fn insert(entries: &mut Vec<Entry>, entry: Entry) {
+    if let Some(existing) = entries.iter_mut().find(|e| e.key == entry.key) {
+        *existing = Entry { dup: existing.value.origin != Origin::Merge, ..entry };
+    } else {
+        entries.push(entry);
+    }
+}
+
+/// go-yaml v2 merge: the merged mapping's keys are assigned in order (a later explicit key overrides
+/// them); for a sequence of mappings, earlier mappings take precedence.
+fn merge_into(entries: &mut Vec<Entry>, node: Node) -> Result<(), String> {
+    let maps: Vec<Node> = match node.value {
+        Value::Map(_) => vec![node],
+        Value::Seq(items) => items.into_iter().rev().collect(),
+        _ => return Err("map merge requires map or sequence of maps as the value".into()),
+    };
+    for map in maps {
+        let Value::Map(merged) = map.value else {
+            return Err("map merge requires map or sequence of maps as the value".into());
+        };
+        for mut e in merged {
+            mark(&mut e.value, Origin::Merge);
+            e.dup = false;
+            if let Some(existing) = entries.iter_mut().find(|x| x.key == e.key) {
+                *existing = e;
+            } else {
+                entries.push(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn mark(node: &mut Node, origin: Origin) {
+    node.origin = origin;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| mark(n, origin)),
+        Value::Map(entries) => entries.iter_mut().for_each(|e| mark(&mut e.value, origin)),
+        _ => {}
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(entries) => entries.iter().map(|e| count_nodes(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+fn core_tag<'a>(tag: Option<&'a granit_parser::Tag>) -> Option<&'a str> {
+    tag.and_then(|t| t.core_suffix())
+}
+
+/// The spans of quoted and block scalars (data that may hold any text), and whether the whole text
+/// parses. Used only to tell a template from a manifest that carries `{{` in its data.
+pub fn literal_spans(src: &str) -> (Vec<(usize, usize)>, bool) {
+    let mut spans = Vec::new();
+    for item in Parser::new_from_str(src) {
+        match item {
+            Ok((Event::Scalar(_, style, ..), span)) if style != ScalarStyle::Plain => {
+                if let Some(r) = span.byte_range() {
+                    spans.push((r.start, r.end));
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return (spans, false),
+        }
+    }
+    (spans, true)
+}
