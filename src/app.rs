@@ -18,6 +18,7 @@ pub const EXIT_ERROR: i32 = 2;
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Fix(args) => crate::fix::run::fix(args),
         Command::Explain { id } => explain(id.as_deref()),
     }
 }
@@ -65,7 +66,8 @@ fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limit
         Ok(s) => s,
         Err(e) => return FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, None)) },
     };
-    let checked = engine::check_source(&src, policy, limits);
+    let mut checked = engine::check_source(&src, policy, limits);
+    crate::fix::classify(&mut checked, policy, &crate::fix::Choice::default());
     let error = if let Some(line) = checked.template_line {
         Some((
             "this is a template (Helm/Go `{{ }}`), not YAML: render it first (e.g. `helm template`) and check the output; skipped".to_owned(),

@@ -22,6 +22,12 @@ pub enum Command {
     ///
     /// Exit status: 0 no violation, 1 violations, 2 any error (errors win).
     Check(CheckArgs),
+    /// Make every workload pass the level with the fewest edits, keeping every comment, key order,
+    /// quote, indentation and line ending. Writes files in place (atomically) unless an output mode
+    /// is given.
+    ///
+    /// Exit status: 0 nothing left to fix, 1 violations remain (or `--check` found changes), 2 any error.
+    Fix(FixArgs),
     /// Print the documentation of a check (e.g. `podsec explain runAsNonRoot`); with no id, list them.
     Explain {
         /// A PSA check id.
@@ -56,4 +62,38 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 fn parse_version(s: &str) -> Result<PolicyVersion, String> {
     s.parse::<PolicyVersion>().map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    /// Files or directories (as for `check`); `-` or nothing reads stdin and writes the result to stdout.
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Also apply unsafe fixes: those that override a value the author wrote (`privileged: true`,
+    /// `hostNetwork: true`, an added capability, `runAsUser: 0`, ...).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Write the fixed stream to stdout instead of the files.
+    #[arg(long, conflicts_with_all = ["diff", "check", "format"])]
+    pub stdout: bool,
+    /// Print a unified diff (`a/`, `b/` headers, as `git apply` takes it) instead of writing.
+    #[arg(long, conflicts_with_all = ["check", "format"])]
+    pub diff: bool,
+    /// Write nothing; exit 1 if anything would change.
+    #[arg(long, conflicts_with = "format")]
+    pub check: bool,
+    /// Print the changes in another form instead of writing.
+    #[arg(long, value_enum)]
+    pub format: Option<FixFormat>,
+    /// Where a root UID must go, write this UID; also add it beside a new pod-level `runAsNonRoot: true`
+    /// (the kubelet refuses `runAsNonRoot` for images whose USER is root or a name).
+    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
+    pub run_as_user: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FixFormat {
+    /// `[{"file", "doc", ["item",] "apiVersion", "kind", "namespace", "name", "patch": [RFC 6902 ops]}]`
+    JsonPatch,
 }

@@ -24,6 +24,10 @@ pub struct Finding {
     pub span: Span,
     /// 1-based position of `span` (filled in by [`check_source`]).
     pub pos: Pos,
+    /// podsec's own check (not part of PSA's verdict).
+    pub own: bool,
+    /// The applicability of its fix, when known (`safe`, `unsafe`, `manual`).
+    pub fix: Option<&'static str>,
 }
 
 /// 1-based line/column of a span's start and end.
@@ -64,7 +68,7 @@ pub struct Resource {
 impl Resource {
     pub fn allowed(&self) -> bool {
         match &self.outcome {
-            Outcome::Workload { findings, .. } => findings.is_empty(),
+            Outcome::Workload { findings, .. } => findings.iter().all(|f| f.own),
             _ => true,
         }
     }
@@ -201,8 +205,10 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         let spec = spec.unwrap_or(&empty_spec);
         let defaulted = default_volumes(spec);
         let view = PodView { meta: pod_meta, spec: defaulted.as_ref().unwrap_or(spec) };
-        for v in checks::evaluate(policy.level, policy.version, &view) {
-            findings.push(Finding { check: v.check, reason: v.reason, detail: v.detail, span: v.span, pos: Pos::default() });
+        let psa = checks::evaluate(policy.level, policy.version, &view).into_iter().map(|v| (v, false));
+        let own = checks::own::evaluate(policy.level, &view).into_iter().map(|v| (v, true));
+        for (v, own) in psa.chain(own) {
+            findings.push(Finding { check: v.check, reason: v.reason, detail: v.detail, span: v.span, pos: Pos::default(), own, fix: None });
         }
     }
     Outcome::Workload { api_version, kind, namespace, name, findings, object: object_route, template }

@@ -8,3 +8,5 @@ pub mod input;
 pub mod k8s;
 pub mod report;
 pub mod yaml;
+pub mod edit;
+pub mod fix;

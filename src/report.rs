@@ -28,6 +28,8 @@ pub struct Totals {
     pub workloads: usize,
     pub failing: usize,
     pub violations: usize,
+    /// Violations of Pod Security Admission itself (not podsec's own checks).
+    pub psa_violations: usize,
     pub errors: usize,
 }
 
@@ -43,6 +45,7 @@ pub fn totals(files: &[FileReport]) -> Totals {
                     t.workloads += 1;
                     t.violations += findings.len();
                     t.failing += usize::from(!findings.is_empty());
+                    t.psa_violations += findings.iter().filter(|f| !f.own).count();
                 }
                 Outcome::Error { .. } => t.errors += 1,
                 Outcome::Skipped { .. } => {}
@@ -97,6 +100,9 @@ fn text(files: &[FileReport], level: Level, version: PolicyVersion) -> (String, 
                     if !v.detail.is_empty() {
                         out.push_str(&format!(" ({})", v.detail));
                     }
+                    if let Some(fix) = v.fix {
+                        out.push_str(&format!(" [fix: {fix}]"));
+                    }
                     out.push('\n');
                 }
             }
@@ -145,12 +151,19 @@ pub fn json_report(files: &[FileReport], level: Level, version: PolicyVersion) -
                     obj.insert("kind".into(), json!(kind));
                     obj.insert("namespace".into(), json!(namespace));
                     obj.insert("name".into(), json!(name));
-                    obj.insert("allowed".into(), json!(findings.is_empty()));
+                    obj.insert("allowed".into(), json!(r.allowed()));
                     let vs: Vec<J> = findings
                         .iter()
                         .map(|v| {
                             let (l, c) = (v.pos.line, v.pos.col);
-                            json!({"check": v.check, "reason": v.reason, "detail": v.detail, "line": l, "column": c})
+                            let mut o = json!({"check": v.check, "reason": v.reason, "detail": v.detail, "line": l, "column": c});
+                            if v.own {
+                                o["source"] = json!("podsec");
+                            }
+                            if let Some(fix) = v.fix {
+                                o["fix"] = json!(fix);
+                            }
+                            o
                         })
                         .collect();
                     obj.insert("violations".into(), J::Array(vs));
@@ -176,7 +189,7 @@ fn sarif_uri(name: &str) -> String {
 }
 
 pub fn sarif(files: &[FileReport]) -> J {
-    let registry = checks::registry();
+    let registry: Vec<&checks::CheckInfo> = checks::registry().iter().chain(checks::own::registry()).collect();
     let rules: Vec<J> = registry
         .iter()
         .map(|c| {
@@ -259,7 +272,7 @@ fn github(files: &[FileReport], level: Level, version: PolicyVersion) -> (String
                 Outcome::Workload { findings, .. } => {
                     for v in findings {
                         let (l, c) = (v.pos.line, v.pos.col);
-                        let mut msg = v.reason.clone();
+                            let mut msg = v.reason.clone();
                         if !v.detail.is_empty() {
                             msg.push_str(&format!(" ({})", v.detail));
                         }

@@ -26,9 +26,16 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
         }
     }
     let span = bad.span?;
-    let detail =
-        format!("{} must set securityContext.allowPrivilegeEscalation=false", bad.phrase());
-    Some(Violation::new(ID, "allowPrivilegeEscalation != false", detail, span))
+    let detail = format!(
+        "{} must set securityContext.allowPrivilegeEscalation=false",
+        bad.phrase()
+    );
+    Some(Violation::new(
+        ID,
+        "allowPrivilegeEscalation != false",
+        detail,
+        span,
+    ))
 }
 
 pub(super) const DOC: &str = r#"## What it checks

@@ -1,8 +1,8 @@
 //! `appArmorProfile` (baseline): no unconfined or unknown AppArmor profile, in fields or annotations.
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, allowed_profile_type, annotations, go_quote,
-    join_quote, nearest, plural, security_contexts, sorted, string_or_empty,
+    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, go_quote, join_quote,
+    plural, sorted,
 };
 
 pub(super) const ID: &str = "appArmorProfile";
@@ -24,17 +24,7 @@ fn allowed_annotation(value: &str) -> bool {
 }
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
-    let mut setters = Setters::default();
-    let mut bad_types = Vec::new();
-    for (owner, sc) in security_contexts(pod.spec) {
-        if let Some(profile) = sc.field("appArmorProfile") {
-            let profile_type = string_or_empty(profile, &["type"]);
-            if !allowed_profile_type(profile_type) {
-                bad_types.push(profile_type);
-                setters.add(owner, nearest(profile, &["type"]));
-            }
-        }
-    }
+    let (setters, bad_types) = bad_profile_types(pod.spec, "appArmorProfile");
     let mut bad_annotations = Vec::new();
     let mut span = setters.span;
     for (key, value, value_span) in annotations(pod.meta) {
@@ -50,9 +40,20 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     values.extend(bad_annotations.iter().map(String::as_str));
     let annotation_setter = (!bad_annotations.is_empty())
         .then(|| plural(bad_annotations.len(), "annotation", "annotations").to_owned());
-    let who = setters.parts().chain(annotation_setter).collect::<Vec<_>>().join(" and ");
-    let reason = plural(values.len(), "forbidden AppArmor profile", "forbidden AppArmor profiles");
-    let detail = format!("{who} must not set AppArmor profile type to {}", join_quote(&values));
+    let who = setters
+        .parts()
+        .chain(annotation_setter)
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let reason = plural(
+        values.len(),
+        "forbidden AppArmor profile",
+        "forbidden AppArmor profiles",
+    );
+    let detail = format!(
+        "{who} must not set AppArmor profile type to {}",
+        join_quote(&values)
+    );
     Some(Violation::new(ID, reason, detail, span))
 }
 

@@ -1,6 +1,9 @@
 //! `capabilities_baseline` (baseline): containers may only add the default capabilities.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted};
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted,
+    string_value,
+};
 
 pub(super) const ID: &str = "capabilities_baseline";
 
@@ -30,6 +33,10 @@ const ALLOWED: [&str; 13] = [
     "SYS_CHROOT",
 ];
 
+pub(super) fn allowed(capability: &str) -> bool {
+    ALLOWED.contains(&capability)
+}
+
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();
     let mut caps = Vec::new();
@@ -39,8 +46,8 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         };
         let mut found = false;
         for item in items(capabilities, "add") {
-            if let Some(cap) = item.as_str()
-                && !ALLOWED.contains(&cap)
+            if let Some(cap) = string_value(item)
+                && !allowed(cap)
             {
                 caps.push(cap);
                 if !found {

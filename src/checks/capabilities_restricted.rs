@@ -2,7 +2,7 @@
 
 use super::{
     CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name,
-    nearest, sorted,
+    nearest, sorted, string_value,
 };
 
 pub(super) const ID: &str = "capabilities_restricted";
@@ -26,8 +26,11 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let mut span = None;
     for c in containers(pod.spec) {
         let capabilities = c.path(&["securityContext", "capabilities"]);
-        let drops_all = capabilities
-            .is_some_and(|caps| items(caps, "drop").iter().any(|d| d.as_str() == Some("ALL")));
+        let drops_all = capabilities.is_some_and(|caps| {
+            items(caps, "drop")
+                .iter()
+                .any(|d| string_value(d) == Some("ALL"))
+        });
         if !drops_all {
             let at = nearest(c, &["securityContext", "capabilities", "drop"]);
             missing_drop.container(name(c), at);
@@ -35,7 +38,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
         }
         let mut found = false;
         for item in capabilities.map_or(&[][..], |caps| items(caps, "add")) {
-            if let Some(cap) = item.as_str()
+            if let Some(cap) = string_value(item)
                 && cap != "NET_BIND_SERVICE"
             {
                 caps.push(cap);
@@ -62,7 +65,12 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
             join_quote(&sorted(caps))
         ));
     }
-    Some(Violation::new(ID, "unrestricted capabilities", parts.join("; "), span))
+    Some(Violation::new(
+        ID,
+        "unrestricted capabilities",
+        parts.join("; "),
+        span,
+    ))
 }
 
 pub(super) const DOC: &str = r#"## What it checks

@@ -14,10 +14,18 @@ pub(super) const INFO: CheckInfo = CheckInfo {
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
-    let host_path = || items(pod.spec, "volumes").iter().filter(|v| v.field("hostPath").is_some());
+    let host_path = || {
+        items(pod.spec, "volumes")
+            .iter()
+            .filter(|v| v.field("hostPath").is_some())
+    };
     let span = host_path().next()?.span;
     let names: Vec<&str> = host_path().map(name).collect();
-    let detail = format!("{} {}", plural(names.len(), "volume", "volumes"), join_quote(&names));
+    let detail = format!(
+        "{} {}",
+        plural(names.len(), "volume", "volumes"),
+        join_quote(&names)
+    );
     Some(Violation::new(ID, "hostPath volumes", detail, span))
 }
 

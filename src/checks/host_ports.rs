@@ -1,6 +1,8 @@
 //! `hostPorts` (baseline): no container port may be bound to a host port.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted};
+use super::{
+    CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted,
+};
 
 pub(super) const ID: &str = "hostPorts";
 

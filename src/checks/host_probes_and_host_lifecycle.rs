@@ -49,7 +49,11 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         "{} {} {} {}",
         containers_phrase(&names),
         plural(names.len(), "uses", "use"),
-        plural(hosts.len(), "probe or lifecycle host", "probe or lifecycle hosts"),
+        plural(
+            hosts.len(),
+            "probe or lifecycle host",
+            "probe or lifecycle hosts"
+        ),
         join_quote(&hosts)
     );
     Some(Violation::new(ID, "probe or lifecycle host", detail, span))

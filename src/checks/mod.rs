@@ -63,7 +63,9 @@ impl FromStr for Level {
         match s {
             "baseline" => Ok(Level::Baseline),
             "restricted" => Ok(Level::Restricted),
-            _ => Err(format!("invalid level {s:?}: must be one of baseline, restricted")),
+            _ => Err(format!(
+                "invalid level {s:?}: must be one of baseline, restricted"
+            )),
         }
     }
 }
@@ -79,11 +81,17 @@ pub struct PolicyVersion {
 }
 
 impl PolicyVersion {
-    pub const LATEST: PolicyVersion = PolicyVersion { minor: u32::MAX, latest: true };
+    pub const LATEST: PolicyVersion = PolicyVersion {
+        minor: u32::MAX,
+        latest: true,
+    };
 
     /// The version `v1.<minor>`.
     pub const fn v1(minor: u32) -> PolicyVersion {
-        PolicyVersion { minor, latest: false }
+        PolicyVersion {
+            minor,
+            latest: false,
+        }
     }
 
     /// Parse `latest` or `v1.N` (`^v1\.(0|[1-9][0-9]*)$`, as PSA's `ParseVersion`).
@@ -108,13 +116,21 @@ impl PolicyVersion {
     /// The minor version the checks are evaluated at: `latest` and anything newer than
     /// [`MAX_MINOR`] are clamped to it.
     pub fn effective_minor(&self) -> u32 {
-        if self.latest { MAX_MINOR } else { self.minor.min(MAX_MINOR) }
+        if self.latest {
+            MAX_MINOR
+        } else {
+            self.minor.min(MAX_MINOR)
+        }
     }
 }
 
 impl fmt::Display for PolicyVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.latest { f.write_str("latest") } else { write!(f, "v1.{}", self.minor) }
+        if self.latest {
+            f.write_str("latest")
+        } else {
+            write!(f, "v1.{}", self.minor)
+        }
     }
 }
 
@@ -144,7 +160,12 @@ pub struct Violation {
 
 impl Violation {
     fn new(check: &'static str, reason: &str, detail: String, span: Span) -> Violation {
-        Violation { check, reason: reason.to_owned(), detail, span }
+        Violation {
+            check,
+            reason: reason.to_owned(),
+            detail,
+            span,
+        }
     }
 }
 
@@ -165,7 +186,11 @@ pub struct CheckInfo {
 impl CheckInfo {
     /// The variant (its minimum minor) in force at `minor`, or `None` when the check does not exist yet.
     fn variant_at(&self, minor: u32) -> Option<u32> {
-        self.variants.iter().copied().take_while(|&v| v <= minor).last()
+        self.variants
+            .iter()
+            .copied()
+            .take_while(|&v| v <= minor)
+            .last()
     }
 }
 
@@ -222,26 +247,39 @@ fn overridden(id: &str, minor: u32) -> bool {
     })
 }
 
-/// The checks evaluated at `level` and `version`: (registry index, variant), in result order.
-fn active(level: Level, version: PolicyVersion) -> impl Iterator<Item = (usize, u32)> {
+/// The checks evaluated at `level` and `version`, each with its evaluator and the variant in force,
+/// in result order.
+fn active(
+    level: Level,
+    version: PolicyVersion,
+) -> impl Iterator<Item = (&'static CheckInfo, EvalFn, u32)> {
     let minor = version.effective_minor();
-    REGISTRY.iter().enumerate().filter_map(move |(i, c)| {
-        let skipped = c.level > level
-            || (level == Level::Restricted
-                && c.level == Level::Baseline
-                && overridden(c.id, minor));
-        if skipped { None } else { c.variant_at(minor).map(|v| (i, v)) }
-    })
+    REGISTRY
+        .iter()
+        .zip(EVALUATORS)
+        .filter_map(move |(c, &eval)| {
+            let skipped = c.level > level
+                || (level == Level::Restricted
+                    && c.level == Level::Baseline
+                    && overridden(c.id, minor));
+            if skipped {
+                None
+            } else {
+                c.variant_at(minor).map(|variant| (c, eval, variant))
+            }
+        })
 }
 
 /// The ids evaluated at `level` and `version`, in PSA's result order.
 pub fn active_checks(level: Level, version: PolicyVersion) -> Vec<&'static str> {
-    active(level, version).map(|(i, _)| REGISTRY[i].id).collect()
+    active(level, version).map(|(c, ..)| c.id).collect()
 }
 
 /// Evaluate one pod: the failed checks, in result order.
 pub fn evaluate(level: Level, version: PolicyVersion, pod: &PodView) -> Vec<Violation> {
-    active(level, version).filter_map(|(i, variant)| EVALUATORS[i](pod, variant)).collect()
+    active(level, version)
+        .filter_map(|(_, eval, variant)| eval(pod, variant))
+        .collect()
 }
 
 // ----- reading the tree ----------------------------------------------------------------------
@@ -259,6 +297,15 @@ fn str_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
 /// The string at `path`, or `""` when absent (as Go reads an unset string field).
 fn string_or_empty<'a>(node: &'a Node, path: &[&str]) -> &'a str {
     str_at(node, path).unwrap_or("")
+}
+
+/// A string value, with `null` read as `""` (Go decodes `null` into a string as the empty string).
+fn string_value(node: &Node) -> Option<&str> {
+    if node.is_null() {
+        Some("")
+    } else {
+        node.as_str()
+    }
 }
 
 /// A container's (or volume's) name, `""` when unset.
@@ -279,7 +326,7 @@ fn nearest(node: &Node, path: &[&str]) -> Span {
 }
 
 /// The containers in PSA's visit order: init containers, containers, then ephemeral containers.
-fn containers<'a>(spec: &'a Node) -> impl Iterator<Item = &'a Node> {
+fn containers(spec: &Node) -> impl Iterator<Item = &Node> {
     ["initContainers", "containers", "ephemeralContainers"]
         .into_iter()
         .flat_map(move |key| items(spec, key))
@@ -303,8 +350,10 @@ fn host_users_false(spec: &Node) -> bool {
 /// The pod's security context, then each container's, in visit order (those that are set).
 fn security_contexts<'a>(spec: &'a Node) -> impl Iterator<Item = (Owner<'a>, &'a Node)> {
     let pod = pod_security_context(spec).map(|sc| (Owner::Pod, sc));
-    let containers = containers(spec)
-        .filter_map(|c| c.field("securityContext").map(|sc| (Owner::Container(c), sc)));
+    let containers = containers(spec).filter_map(|c| {
+        c.field("securityContext")
+            .map(|sc| (Owner::Container(c), sc))
+    });
     pod.into_iter().chain(containers)
 }
 
@@ -315,13 +364,13 @@ enum Owner<'a> {
     Container(&'a Node),
 }
 
-/// The string-valued annotations of the pod metadata, in source order: key, value, value span.
-fn annotations<'a>(meta: Option<&'a Node>) -> impl Iterator<Item = (&'a str, &'a str, Span)> {
+/// The annotations of the pod metadata, in source order: key, value, value span.
+fn annotations(meta: Option<&Node>) -> impl Iterator<Item = (&str, &str, Span)> {
     meta.and_then(|m| m.field("annotations"))
         .and_then(Node::as_map)
         .unwrap_or(&[])
         .iter()
-        .filter_map(|e| Some((e.key.as_str(), e.value.as_str()?, e.value.span)))
+        .filter_map(|e| Some((e.key.as_str(), string_value(&e.value)?, e.value.span)))
 }
 
 // ----- message formatting --------------------------------------------------------------------
@@ -354,7 +403,11 @@ fn sorted<T: Ord>(mut values: Vec<T>) -> Vec<T> {
 
 /// `container "a"` or `containers "a", "b"`.
 fn containers_phrase(names: &[&str]) -> String {
-    format!("{} {}", plural(names.len(), "container", "containers"), join_quote(names))
+    format!(
+        "{} {}",
+        plural(names.len(), "container", "containers"),
+        join_quote(names)
+    )
 }
 
 /// A string quoted as Go's `%q` (`strconv.Quote`) does: `"` and `\` escaped, control and other
@@ -433,8 +486,7 @@ impl<'a> Setters<'a> {
     /// The parts of the setters phrase: `pod`, then `container(s) Q(names)`.
     fn parts(&self) -> impl Iterator<Item = String> {
         let pod = self.pod.then(|| "pod".to_owned());
-        let containers =
-            (!self.containers.is_empty()).then(|| containers_phrase(&self.containers));
+        let containers = (!self.containers.is_empty()).then(|| containers_phrase(&self.containers));
         pod.into_iter().chain(containers)
     }
 
@@ -454,6 +506,24 @@ fn seccomp_types_detail(setters: &Setters<'_>, bad_types: Vec<&str>) -> String {
     )
 }
 
+/// The security contexts (pod, then containers) whose `<key>` profile (`seccompProfile` or
+/// `appArmorProfile`) is set with a type other than `RuntimeDefault` or `Localhost`, and those types
+/// (a missing type reads as `""`).
+fn bad_profile_types<'a>(spec: &'a Node, key: &str) -> (Setters<'a>, Vec<&'a str>) {
+    let mut setters = Setters::default();
+    let mut bad_types = Vec::new();
+    for (owner, sc) in security_contexts(spec) {
+        if let Some(profile) = sc.field(key) {
+            let profile_type = string_or_empty(profile, &["type"]);
+            if !allowed_profile_type(profile_type) {
+                bad_types.push(profile_type);
+                setters.add(owner, nearest(profile, &["type"]));
+            }
+        }
+    }
+    (setters, bad_types)
+}
+
 /// Whether a seccomp or AppArmor profile `type` is `RuntimeDefault` or `Localhost`.
 fn allowed_profile_type(profile_type: &str) -> bool {
     matches!(profile_type, "RuntimeDefault" | "Localhost")
@@ -461,3 +531,21 @@ fn allowed_profile_type(profile_type: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+pub mod own;
+
+/// Predicates the fix planner shares with the checks, so that a fix and its check can never
+/// disagree on what is allowed.
+pub fn baseline_capability_allowed(capability: &str) -> bool {
+    capabilities_baseline::allowed(capability)
+}
+
+/// Whether a sysctl name is allowed at policy minor `minor`.
+pub fn sysctl_allowed(minor: u32, name: &str) -> bool {
+    sysctls::allowed(minor, name)
+}
+
+/// Whether an SELinux type is allowed at policy minor `minor`.
+pub fn selinux_type_allowed(minor: u32, selinux_type: &str) -> bool {
+    se_linux_options::allowed_type(minor, selinux_type)
+}

@@ -23,7 +23,10 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         }
     }
     let span = bad.span?;
-    let detail = format!("{} must not set securityContext.privileged=true", bad.phrase());
+    let detail = format!(
+        "{} must not set securityContext.privileged=true",
+        bad.phrase()
+    );
     Some(Violation::new(ID, "privileged", detail, span))
 }
 

@@ -42,12 +42,17 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
         }
     }
     if let Some(span) = explicit.span {
-        let detail =
-            format!("{} must not set securityContext.runAsNonRoot=false", explicit.phrase());
+        let detail = format!(
+            "{} must not set securityContext.runAsNonRoot=false",
+            explicit.phrase()
+        );
         return Some(Violation::new(ID, "runAsNonRoot != true", detail, span));
     }
     let span = implicit.span?;
-    let detail = format!("pod or {} must set securityContext.runAsNonRoot=true", implicit.phrase());
+    let detail = format!(
+        "pod or {} must set securityContext.runAsNonRoot=true",
+        implicit.phrase()
+    );
     Some(Violation::new(ID, "runAsNonRoot != true", detail, span))
 }
 

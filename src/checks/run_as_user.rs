@@ -1,8 +1,6 @@
 //! `runAsUser` (restricted, from 1.23): no explicit user ID 0.
 
-use super::{
-    CheckInfo, Level, PodView, Setters, Violation, host_users_false, security_contexts,
-};
+use super::{CheckInfo, Level, PodView, Setters, Violation, host_users_false, security_contexts};
 
 pub(super) const ID: &str = "runAsUser";
 

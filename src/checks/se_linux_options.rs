@@ -16,9 +16,11 @@ pub(super) const INFO: CheckInfo = CheckInfo {
     doc: DOC,
 };
 
-fn allowed_type(variant: u32, selinux_type: &str) -> bool {
-    matches!(selinux_type, "" | "container_t" | "container_init_t" | "container_kvm_t")
-        || (variant >= 31 && selinux_type == "container_engine_t")
+pub(super) fn allowed_type(variant: u32, selinux_type: &str) -> bool {
+    matches!(
+        selinux_type,
+        "" | "container_t" | "container_init_t" | "container_kvm_t"
+    ) || (variant >= 31 && selinux_type == "container_engine_t")
 }
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
@@ -51,7 +53,11 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let bad_types = sorted(bad_types);
     let mut data = Vec::with_capacity(3);
     if !bad_types.is_empty() {
-        data.push(format!("{} {}", plural(bad_types.len(), "type", "types"), join_quote(&bad_types)));
+        data.push(format!(
+            "{} {}",
+            plural(bad_types.len(), "type", "types"),
+            join_quote(&bad_types)
+        ));
     }
     if user_set {
         data.push("user may not be set".to_owned());

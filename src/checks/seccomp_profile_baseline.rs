@@ -2,9 +2,8 @@
 //! fields from 1.19).
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, allowed_profile_type, annotations, containers,
-    go_quote, name, nearest, plural, seccomp_types_detail, security_contexts, sorted,
-    string_or_empty,
+    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, containers, go_quote,
+    name, plural, seccomp_types_detail, sorted,
 };
 
 pub(super) const ID: &str = "seccompProfile_baseline";
@@ -22,24 +21,23 @@ const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
-    if variant >= 19 { fields(pod) } else { annotations_1_0(pod) }
+    if variant >= 19 {
+        fields(pod)
+    } else {
+        annotations_1_0(pod)
+    }
 }
 
 /// v1.19: the `seccompProfile.type` fields; unset is allowed.
 fn fields(pod: &PodView<'_>) -> Option<Violation> {
-    let mut setters = Setters::default();
-    let mut bad_types = Vec::new();
-    for (owner, sc) in security_contexts(pod.spec) {
-        if let Some(profile) = sc.field("seccompProfile") {
-            let profile_type = string_or_empty(profile, &["type"]);
-            if !allowed_profile_type(profile_type) {
-                bad_types.push(profile_type);
-                setters.add(owner, nearest(profile, &["type"]));
-            }
-        }
-    }
+    let (setters, bad_types) = bad_profile_types(pod.spec, "seccompProfile");
     let span = setters.span?;
-    Some(Violation::new(ID, "seccompProfile", seccomp_types_detail(&setters, bad_types), span))
+    Some(Violation::new(
+        ID,
+        "seccompProfile",
+        seccomp_types_detail(&setters, bad_types),
+        span,
+    ))
 }
 
 fn allowed_annotation(value: &str) -> bool {
@@ -63,8 +61,11 @@ fn annotations_1_0(pod: &PodView<'_>) -> Option<Violation> {
     }
     let span = span?;
     let bad = sorted(bad);
-    let detail =
-        format!("forbidden {} {}", plural(bad.len(), "annotation", "annotations"), bad.join(", "));
+    let detail = format!(
+        "forbidden {} {}",
+        plural(bad.len(), "annotation", "annotations"),
+        bad.join(", ")
+    );
     Some(Violation::new(ID, "seccompProfile", detail, span))
 }
 

@@ -2,8 +2,8 @@
 //! `RuntimeDefault` or a `Localhost` seccomp profile, set on the pod or on the container.
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, allowed_profile_type, containers, is_windows,
-    name, nearest, pod_security_context, seccomp_types_detail, string_or_empty,
+    CheckInfo, Level, PodView, Setters, Violation, bad_profile_types, containers, is_windows, name,
+    nearest, pod_security_context, seccomp_types_detail,
 };
 
 pub(super) const ID: &str = "seccompProfile_restricted";
@@ -21,34 +21,20 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 25 && is_windows(pod.spec) {
         return None;
     }
-    let mut explicit = Setters::default();
-    let mut implicit = Setters::default();
-    let mut bad_types = Vec::new();
-    let mut pod_valid = false;
-    if let Some(profile) = pod_security_context(pod.spec).and_then(|sc| sc.field("seccompProfile")) {
-        let profile_type = string_or_empty(profile, &["type"]);
-        pod_valid = allowed_profile_type(profile_type);
-        if !pod_valid {
-            bad_types.push(profile_type);
-            explicit.pod(nearest(profile, &["type"]));
-        }
-    }
-    for c in containers(pod.spec) {
-        match c.path(&["securityContext", "seccompProfile"]) {
-            Some(profile) => {
-                let profile_type = string_or_empty(profile, &["type"]);
-                if !allowed_profile_type(profile_type) {
-                    bad_types.push(profile_type);
-                    explicit.container(name(c), nearest(profile, &["type"]));
-                }
-            }
-            None if !pod_valid => implicit.container(name(c), nearest(c, &["securityContext"])),
-            None => {}
-        }
-    }
+    let (explicit, bad_types) = bad_profile_types(pod.spec, "seccompProfile");
     if let Some(span) = explicit.span {
         let detail = seccomp_types_detail(&explicit, bad_types);
         return Some(Violation::new(ID, "seccompProfile", detail, span));
+    }
+    // No invalid type anywhere: a pod-level profile covers the containers without their own.
+    if pod_security_context(pod.spec).is_some_and(|sc| sc.field("seccompProfile").is_some()) {
+        return None;
+    }
+    let mut implicit = Setters::default();
+    for c in containers(pod.spec) {
+        if c.path(&["securityContext", "seccompProfile"]).is_none() {
+            implicit.container(name(c), nearest(c, &["securityContext"]));
+        }
     }
     let span = implicit.span?;
     let detail = format!(

@@ -31,8 +31,10 @@ const ALLOWED: [(u32, &str); 14] = [
     (37, "net.ipv4.tcp_notsent_lowat"),
 ];
 
-fn allowed(variant: u32, sysctl: &str) -> bool {
-    ALLOWED.iter().any(|&(since, name)| since <= variant && name == sysctl)
+pub(super) fn allowed(variant: u32, sysctl: &str) -> bool {
+    ALLOWED
+        .iter()
+        .any(|&(since, name)| since <= variant && name == sysctl)
 }
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
@@ -44,7 +46,10 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
             .filter(|(_, name)| !allowed(variant, name))
     };
     let span = forbidden().next()?.0.span;
-    let detail = forbidden().map(|(_, name)| name).collect::<Vec<_>>().join(", ");
+    let detail = forbidden()
+        .map(|(_, name)| name)
+        .collect::<Vec<_>>()
+        .join(", ");
     Some(Violation::new(ID, "forbidden sysctls", detail, span))
 }
 

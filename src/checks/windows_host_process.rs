@@ -23,8 +23,10 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         }
     }
     let span = setters.span?;
-    let detail =
-        format!("{} must not set securityContext.windowsOptions.hostProcess=true", setters.phrase());
+    let detail = format!(
+        "{} must not set securityContext.windowsOptions.hostProcess=true",
+        setters.phrase()
+    );
     Some(Violation::new(ID, "hostProcess", detail, span))
 }
 
@@ -52,6 +54,6 @@ spec:
   - name: app
     image: mcr.microsoft.com/windows/nanoserver
 ```
-`hostProcess (pod must not set securityContext.windowsOptions.hostProcess=true)` (and `host namespaces
-(hostNetwork=true)`, which HostProcess pods require).
+`hostProcess (pod must not set securityContext.windowsOptions.hostProcess=true)`. HostProcess pods also need
+`hostNetwork: true`, which `hostNamespaces` reports.
 "#;

@@ -7,7 +7,7 @@
 pub mod node;
 pub mod scalar;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use granit_parser::{Event, Parser, ScalarStyle, StructureStyle};
 pub use node::*;
@@ -119,7 +119,44 @@ fn scan_message(err: &granit_parser::ScanError) -> String {
 
 enum Frame {
     Seq { items: Vec<Node>, start: usize, flow_end: Option<usize>, anchor: usize },
-    Map { entries: Vec<Entry>, key: Option<Key>, start: usize, flow_end: Option<usize>, anchor: usize },
+    Map { entries: Vec<Entry>, index: KeyIndex, key: Option<Key>, start: usize, flow_end: Option<usize>, anchor: usize },
+}
+
+/// Key → position among a mapping's entries, built once the mapping is large enough that a linear
+/// search per key (duplicate keys, merges) would make building it quadratic.
+#[derive(Default)]
+struct KeyIndex(Option<HashMap<String, usize>>);
+
+impl KeyIndex {
+    /// Mappings up to this many entries are searched linearly (most Kubernetes mappings are small).
+    const FROM: usize = 16;
+
+    fn find(&self, entries: &[Entry], key: &str) -> Option<usize> {
+        match &self.0 {
+            Some(map) => map.get(key).copied(),
+            None => entries.iter().position(|e| e.key == key),
+        }
+    }
+
+    /// Add `entry` as a new key, or replace the entry with the same key in place.
+    fn put(&mut self, entries: &mut Vec<Entry>, entry: Entry, replace: impl FnOnce(&Entry, Entry) -> Entry) {
+        if let Some(i) = self.find(entries, &entry.key) {
+            entries[i] = replace(&entries[i], entry);
+            return;
+        }
+        match &mut self.0 {
+            Some(map) => {
+                map.insert(entry.key.clone(), entries.len());
+            }
+            None if entries.len() + 1 >= Self::FROM => {
+                let mut map: HashMap<String, usize> = entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
+                map.insert(entry.key.clone(), entries.len());
+                self.0 = Some(map);
+            }
+            None => {}
+        }
+        entries.push(entry);
+    }
 }
 
 struct Key {
@@ -136,6 +173,8 @@ struct Builder<'l> {
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
     shared: Vec<Span>,
+    /// `shared`, as (start, end) pairs, for a constant-time "already there?".
+    shared_seen: HashSet<(usize, usize)>,
     nodes: usize,
     error: Option<YamlError>,
 }
@@ -150,6 +189,7 @@ impl<'l> Builder<'l> {
             root: None,
             anchors: HashMap::new(),
             shared: Vec::new(),
+            shared_seen: HashSet::new(),
             nodes: 0,
             error: None,
         }
@@ -206,6 +246,7 @@ impl<'l> Builder<'l> {
                 let flow_end = (style == StructureStyle::Flow).then_some(0);
                 self.stack.push(Frame::Map {
                     entries: Vec::new(),
+                    index: KeyIndex::default(),
                     key: None,
                     start: range.start,
                     flow_end,
@@ -245,7 +286,7 @@ impl<'l> Builder<'l> {
                         range.start,
                     );
                 }
-                if !self.shared.contains(&target.span) {
+                if self.shared_seen.insert((target.span.start, target.span.end)) {
                     self.shared.push(target.span);
                 }
                 let mut node = target.clone();
@@ -268,9 +309,24 @@ impl<'l> Builder<'l> {
             return self.fail(format!("document has more than {} nodes", self.limits.max_nodes), node.span.start);
         }
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // The copy kept for aliases costs memory too: count it, or nested anchors around a large
+            // mapping would each hold a full copy (depth × size) without touching the budget.
+            if !matches!(node.value, Value::Seq(_) | Value::Map(_)) || self.charge(count_nodes(&node)) {
+                self.anchors.insert(anchor, node.clone());
+            } else {
+                return self.fail(
+                    format!("anchored copies make this document hold more than {} nodes; refusing to expand it", self.limits.max_nodes),
+                    node.span.start,
+                );
+            }
         }
         self.push_node(node);
+    }
+
+    /// Add `count` nodes to the document's total; false once it exceeds the budget.
+    fn charge(&mut self, count: usize) -> bool {
+        self.nodes = self.nodes.saturating_add(count);
+        self.nodes <= self.limits.max_nodes
     }
 
     fn push_node(&mut self, node: Node) {
@@ -278,15 +334,17 @@ impl<'l> Builder<'l> {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map { entries, index, key, .. }) => match key.take() {
                 // A collection used as a key: sigs.k8s.io/yaml cannot turn it into a JSON key.
                 None => self.fail("a mapping key must be a scalar", offset),
                 Some(Key { merge: true, span, .. }) => {
-                    if let Err(msg) = merge_into(entries, node) {
+                    if let Err(msg) = merge_into(entries, index, node) {
                         self.fail(msg, span.start);
                     }
                 }
-                Some(Key { text, span, .. }) => insert(entries, Entry { key: text, key_span: span, value: node, dup: false }),
+                Some(Key { text, span, .. }) => {
+                    insert(entries, index, Entry { key: text, key_span: span, value: node, dup: false })
+                }
             },
         }
     }
@@ -306,17 +364,13 @@ impl<'l> Builder<'l> {
 }
 
 /// Insert with "last one wins": a repeated key replaces the earlier value and is flagged.
-fn insert(entries: &mut Vec<Entry>, entry: Entry) {
-    if let Some(existing) = entries.iter_mut().find(|e| e.key == entry.key) {
-        *existing = Entry { dup: existing.value.origin != Origin::Merge, ..entry };
-    } else {
-        entries.push(entry);
-    }
+fn insert(entries: &mut Vec<Entry>, index: &mut KeyIndex, entry: Entry) {
+    index.put(entries, entry, |existing, entry| Entry { dup: existing.value.origin != Origin::Merge, ..entry });
 }
 
 /// go-yaml v2 merge: the merged mapping's keys are assigned in order (a later explicit key overrides
 /// them); for a sequence of mappings, earlier mappings take precedence.
-fn merge_into(entries: &mut Vec<Entry>, node: Node) -> Result<(), String> {
+fn merge_into(entries: &mut Vec<Entry>, index: &mut KeyIndex, node: Node) -> Result<(), String> {
     let maps: Vec<Node> = match node.value {
         Value::Map(_) => vec![node],
         Value::Seq(items) => items.into_iter().rev().collect(),
@@ -329,11 +383,7 @@ fn merge_into(entries: &mut Vec<Entry>, node: Node) -> Result<(), String> {
         for mut e in merged {
             mark(&mut e.value, Origin::Merge);
             e.dup = false;
-            if let Some(existing) = entries.iter_mut().find(|x| x.key == e.key) {
-                *existing = e;
-            } else {
-                entries.push(e);
-            }
+            index.put(entries, e, |_, e| e);
         }
     }
     Ok(())

@@ -1,0 +1,561 @@
+//! Lowering route-based edits to text splices that leave every other byte alone.
+//!
+//! An edit names a place by route (keys and indices from the document root). The editor finds the
+//! deepest node that exists, and writes only the missing part there, in the style of the
+//! surroundings: the siblings' indentation, block or flow notation, the document's sequence-dash
+//! style, its line ending, the original quoting of a replaced scalar. It refuses (with the reason)
+//! edits that would reach through an alias or merge key, or change an anchor that aliases share.
+
+use crate::k8s::{Route, Seg};
+use crate::yaml::scalar::write_str;
+use crate::yaml::{Entry, Node, Origin, Span, Style, Value};
+
+/// A scalar value podsec writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+impl Scalar {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Scalar::Bool(b) => (*b).into(),
+            Scalar::Int(i) => (*i).into(),
+            Scalar::Str(s) => s.as_str().into(),
+        }
+    }
+
+    fn plain(&self) -> String {
+        match self {
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Str(s) => write_str(s),
+        }
+    }
+
+    fn json(&self) -> String {
+        self.to_json().to_string()
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.plain())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpKind {
+    /// Set a scalar, creating missing parents.
+    Set(Scalar),
+    /// Remove a mapping entry or a sequence item.
+    Remove,
+    /// Append an item to a sequence, creating it (and missing parents) when absent.
+    Append(Scalar),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Op {
+    pub route: Route,
+    pub kind: OpKind,
+}
+
+/// A replacement of `start..end` by `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Splice {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    /// Among insertions at one position, the deeper target goes first (its lines belong above
+    /// the shallower ones).
+    pub depth: usize,
+}
+
+impl Splice {
+    fn new(start: usize, end: usize, text: String) -> Splice {
+        Splice { start, end, text, depth: 0 }
+    }
+
+    /// The order in which splices apply.
+    pub fn order(&self) -> (usize, usize, std::cmp::Reverse<usize>) {
+        (self.start, self.end, std::cmp::Reverse(self.depth))
+    }
+}
+
+/// New content for a node that does not exist yet.
+#[derive(Clone, Debug)]
+enum New {
+    Scalar(Scalar),
+    Map(Vec<(String, New)>),
+    Seq(Vec<Scalar>),
+}
+
+impl New {
+    fn insert(&mut self, path: &[Seg], leaf: New) {
+        let New::Map(entries) = self else { return };
+        let Some((Seg::Key(first), rest)) = path.split_first() else { return };
+        let idx = match entries.iter().position(|(k, _)| k == first) {
+            Some(i) => i,
+            None => {
+                let init = if rest.is_empty() { leaf.clone() } else { New::Map(Vec::new()) };
+                entries.push((first.clone(), init));
+                if rest.is_empty() {
+                    return;
+                }
+                entries.len() - 1
+            }
+        };
+        let slot = &mut entries[idx].1;
+        if rest.is_empty() {
+            match (slot, leaf) {
+                (New::Seq(items), New::Seq(more)) => items.extend(more),
+                (slot, leaf) => *slot = leaf,
+            }
+        } else {
+            slot.insert(rest, leaf);
+        }
+    }
+}
+
+/// The layout facts of one document that new text must follow.
+pub struct Editor<'a> {
+    text: &'a str,
+    root: &'a Node,
+    shared: &'a [Span],
+    eol: &'static str,
+    /// Indentation step of nested block mappings.
+    step: usize,
+    /// Column of a block sequence's `-` relative to its key (0: `- ` at the key's column).
+    seq_offset: usize,
+}
+
+/// Pending insertions, grouped by the existing node they go into.
+struct Pending {
+    target: Route,
+    content: New,
+}
+
+impl<'a> Editor<'a> {
+    pub fn new(text: &'a str, root: &'a Node, shared: &'a [Span]) -> Self {
+        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let mut e = Editor { text, root, shared, eol, step: 2, seq_offset: 0 };
+        if let Some(step) = e.find_step(root) {
+            e.step = step;
+        }
+        if let Some(off) = e.find_seq_offset(root) {
+            e.seq_offset = off;
+        }
+        e
+    }
+
+    fn col(&self, pos: usize) -> usize {
+        pos - self.line_start(pos)
+    }
+
+    fn line_start(&self, pos: usize) -> usize {
+        self.text[..pos.min(self.text.len())].rfind('\n').map_or(0, |i| i + 1)
+    }
+
+    /// The end of the line holding `pos`, before its line break.
+    fn line_end(&self, pos: usize) -> usize {
+        let pos = pos.min(self.text.len());
+        let end = self.text[pos..].find('\n').map_or(self.text.len(), |i| pos + i);
+        if end > 0 && self.text.as_bytes().get(end - 1) == Some(&b'\r') { end - 1 } else { end }
+    }
+
+    /// Past the line break that ends the line holding `pos`.
+    fn next_line(&self, pos: usize) -> usize {
+        self.text[pos.min(self.text.len())..].find('\n').map_or(self.text.len(), |i| pos + i + 1)
+    }
+
+    fn find_step(&self, node: &Node) -> Option<usize> {
+        let entries = node.as_map()?;
+        for e in entries.iter().filter(|e| e.value.origin == Origin::Direct) {
+            if let (Value::Map(children), false) = (&e.value.value, e.value.flow) {
+                if let Some(first) = children.iter().find(|c| c.value.origin == Origin::Direct) {
+                    let (kc, cc) = (self.col(e.key_span.start), self.col(first.key_span.start));
+                    if cc > kc && self.line_start(first.key_span.start) != self.line_start(e.key_span.start) {
+                        return Some(cc - kc);
+                    }
+                }
+            }
+            if let Some(s) = self.find_step(&e.value) {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    fn find_seq_offset(&self, node: &Node) -> Option<usize> {
+        match &node.value {
+            Value::Map(entries) => {
+                for e in entries.iter().filter(|e| e.value.origin == Origin::Direct) {
+                    if let (Value::Seq(items), false) = (&e.value.value, e.value.flow) {
+                        if !items.is_empty() {
+                            let dash = e.value.span.start;
+                            if self.text.as_bytes().get(dash) == Some(&b'-') {
+                                return Some(self.col(dash).saturating_sub(self.col(e.key_span.start)));
+                            }
+                        }
+                    }
+                    if let Some(o) = self.find_seq_offset(&e.value) {
+                        return Some(o);
+                    }
+                }
+                None
+            }
+            Value::Seq(items) => items.iter().find_map(|n| self.find_seq_offset(n)),
+            _ => None,
+        }
+    }
+
+    /// Lower `ops` to splices, or say why one of them cannot be written safely.
+    pub fn lower(&self, ops: &[Op]) -> Result<Vec<Splice>, String> {
+        let mut splices = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        // Removals are grouped by parent: emptying a collection and removing neighbours in a flow
+        // collection are written as one edit.
+        let mut removals: Vec<Route> = Vec::new();
+        for op in ops {
+            let (existing, depth) = self.walk(&op.route)?;
+            let rest = &op.route[depth..];
+            match (&op.kind, rest.is_empty()) {
+                (OpKind::Set(v), true) => splices.push(self.replace_scalar(existing, &op.route, v)?),
+                (OpKind::Remove, true) => {
+                    let parent = &op.route[..op.route.len() - 1];
+                    if !removals.iter().any(|r: &Route| r.as_slice() == parent) {
+                        removals.push(parent.to_vec());
+                    }
+                }
+                (OpKind::Remove, false) => {}
+                (OpKind::Append(v), true) => splices.push(self.append(existing, v)?),
+                (kind, false) => {
+                    let leaf = match kind {
+                        OpKind::Append(v) => New::Seq(vec![v.clone()]),
+                        OpKind::Set(v) => New::Scalar(v.clone()),
+                        OpKind::Remove => continue,
+                    };
+                    let target = op.route[..depth].to_vec();
+                    match pending.iter_mut().find(|p| p.target == target) {
+                        Some(p) => p.content.insert(rest, leaf),
+                        None => {
+                            let mut content = New::Map(Vec::new());
+                            content.insert(rest, leaf);
+                            pending.push(Pending { target, content });
+                        }
+                    }
+                }
+            }
+        }
+        for parent in removals {
+            let gone: Vec<&Seg> = ops
+                .iter()
+                .filter(|o| o.kind == OpKind::Remove && o.route.len() == parent.len() + 1 && o.route.starts_with(&parent))
+                .filter_map(|o| o.route.last())
+                .collect();
+            splices.extend(self.remove_children(&parent, &gone)?);
+        }
+        for p in pending {
+            let mut splice = self.insert(&p.target, p.content)?;
+            splice.depth = p.target.len();
+            splices.push(splice);
+        }
+        for s in &splices {
+            // Closed intervals: an insertion right at the end of an anchored mapping extends it.
+            if self.shared.iter().any(|sh| s.start <= sh.end && s.end >= sh.start) {
+                return Err("the value is inside an anchor (&) that an alias (*) also uses; editing it would change the other place too".into());
+            }
+        }
+        splices.sort_by_key(Splice::order);
+        // Deletions that touch (neighbouring lines) are one deletion.
+        splices.dedup_by(|next, prev| {
+            let merge = prev.text.is_empty() && next.text.is_empty() && next.start <= prev.end;
+            if merge {
+                prev.end = prev.end.max(next.end);
+            }
+            merge
+        });
+        // Touching counts as overlapping (an insertion at the end of a removed range would land in
+        // the wrong place); the fix loop writes the later edit in its next round instead.
+        if splices.windows(2).any(|w| w[0].end > w[1].start || (w[0].end == w[1].start && w[0].start != w[0].end)) {
+            return Err("overlapping edits".into());
+        }
+        Ok(splices)
+    }
+
+    /// The deepest existing, non-null node on `route` and how many segments it took.
+    fn walk(&self, route: &[Seg]) -> Result<(&'a Node, usize), String> {
+        let mut node = self.root;
+        for (i, seg) in route.iter().enumerate() {
+            let next = match seg {
+                Seg::Key(k) => node.get(k),
+                Seg::Index(ix) => node.as_seq().and_then(|s| s.get(*ix)),
+            };
+            match next {
+                Some(n) if !n.is_null() => {
+                    if matches!(n.origin, Origin::Alias | Origin::Merge) {
+                        return Err(format!(
+                            "`{}` comes from {}; podsec does not edit shared YAML",
+                            crate::k8s::pointer(&route[..=i]),
+                            if n.origin == Origin::Alias { "an alias (*)" } else { "a merge key (<<)" }
+                        ));
+                    }
+                    node = n;
+                }
+                _ => return Ok((node, i)),
+            }
+        }
+        Ok((node, route.len()))
+    }
+
+    fn entry_of(&self, route: &[Seg]) -> Option<&'a Entry> {
+        let (Seg::Key(k), parent) = route.split_last()? else { return None };
+        crate::k8s::at(self.root, parent)?.entry(k)
+    }
+
+    fn replace_scalar(&self, node: &Node, route: &[Seg], v: &Scalar) -> Result<Splice, String> {
+        let text = match (&node.value, v) {
+            (Value::String(_, Style::SingleQuoted), Scalar::Str(s)) => format!("'{}'", s.replace('\'', "''")),
+            (Value::String(_, Style::DoubleQuoted), Scalar::Str(_)) => v.json(),
+            (Value::Map(_) | Value::Seq(_), _) => return Err(format!("`{}` is not a scalar", crate::k8s::pointer(route))),
+            _ if self.json_context(route) => v.json(),
+            _ => v.plain(),
+        };
+        Ok(Splice::new(node.span.start, node.span.end, text))
+    }
+
+    /// Whether the node at `route` sits in a JSON-styled flow mapping (keys in double quotes).
+    fn json_context(&self, route: &[Seg]) -> bool {
+        self.entry_of(route).is_some_and(|e| self.text.as_bytes().get(e.key_span.start) == Some(&b'"'))
+    }
+
+    fn colon_after(&self, key: &Entry) -> usize {
+        let from = key.key_span.end;
+        self.text[from..].find(':').map_or(from, |i| from + i)
+    }
+
+    /// Write new entries (or fill null entries) into the existing mapping at `target`.
+    fn insert(&self, target: &[Seg], content: New) -> Result<Splice, String> {
+        let node = crate::k8s::at(self.root, target).ok_or("internal: insertion target vanished")?;
+        let New::Map(new_entries) = content else { return Err("internal: insertion is not a mapping".into()) };
+        // A single null entry being filled (e.g. `securityContext:` with nothing after it).
+        if let [(key, value)] = new_entries.as_slice() {
+            if let Some(e) = node.entry(key).filter(|e| e.value.is_null()) {
+                return self.fill_null(e, value);
+            }
+        }
+        if new_entries.iter().any(|(k, _)| node.entry(k).is_some()) {
+            // Fill null entries one at a time; the next round of the fix loop writes the rest.
+            let (key, value) = new_entries.iter().find(|(k, _)| node.entry(k).is_some()).ok_or("internal")?;
+            let e = node.entry(key).ok_or("internal")?;
+            return self.fill_null(e, value);
+        }
+        let Value::Map(entries) = &node.value else {
+            return Err(format!("`{}` is not a mapping", crate::k8s::pointer(target)));
+        };
+        let json = entries.first().is_some_and(|e| self.text.as_bytes().get(e.key_span.start) == Some(&b'"'));
+        if node.flow || (entries.is_empty() && self.text.get(node.span.start..node.span.start + 1) == Some("{")) {
+            let body: Vec<String> = new_entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
+            let last = entries.iter().filter(|e| e.value.origin == Origin::Direct).map(|e| e.value.span.end.max(e.key_span.end)).max();
+            return Ok(match last {
+                Some(end) => Splice::new(end, end, format!(", {}", body.join(", "))),
+                None => Splice::new(node.span.start + 1, node.span.start + 1, body.join(", ")),
+            });
+        }
+        let direct: Vec<&Entry> = entries.iter().filter(|e| e.value.origin == Origin::Direct).collect();
+        let first = direct.iter().min_by_key(|e| e.key_span.start).ok_or("no entry written in this mapping")?;
+        let last_end = direct.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(first.key_span.end);
+        let indent = self.col(first.key_span.start);
+        let mut at = self.line_end(last_end);
+        // Comment lines indented deeper than the mapping belong to its last entry.
+        loop {
+            let next = self.next_line(at);
+            if next >= self.text.len() {
+                break;
+            }
+            let line = &self.text[next..self.line_end(next)];
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('#') && line.len() - trimmed.len() > indent {
+                at = self.line_end(next);
+            } else {
+                break;
+            }
+        }
+        let mut text = String::new();
+        for (k, v) in &new_entries {
+            text.push_str(self.eol);
+            text.push_str(&" ".repeat(indent));
+            self.block_entry(&mut text, k, v, indent);
+        }
+        Ok(Splice::new(at, at, text))
+    }
+
+    /// Give a null-valued entry its content.
+    fn fill_null(&self, e: &Entry, value: &New) -> Result<Splice, String> {
+        let json = self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
+        let colon = self.colon_after(e);
+        if e.value.span.start != e.value.span.end {
+            // Explicit `null`/`~`: replace it in place, in flow style (one line changes).
+            return Ok(Splice::new(e.value.span.start, e.value.span.end, self.flow_value(value, json)));
+        }
+        match value {
+            New::Scalar(s) => Ok(Splice::new(colon + 1, colon + 1, format!(" {}", if json { s.json() } else { s.plain() }))),
+            _ => {
+                let indent = self.col(e.key_span.start);
+                let at = self.line_end(colon);
+                let mut text = String::new();
+                self.block_value(&mut text, value, indent);
+                Ok(Splice::new(at, at, text))
+            }
+        }
+    }
+
+    fn flow_entry(&self, k: &str, v: &New, json: bool) -> String {
+        let key = if json { serde_json::Value::from(k).to_string() } else { write_str(k) };
+        format!("{key}: {}", self.flow_value(v, json))
+    }
+
+    fn flow_value(&self, v: &New, json: bool) -> String {
+        match v {
+            New::Scalar(s) => {
+                if json {
+                    s.json()
+                } else {
+                    s.plain()
+                }
+            }
+            New::Seq(items) => {
+                let parts: Vec<String> = items.iter().map(|s| if json { s.json() } else { s.plain() }).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            New::Map(entries) => {
+                let parts: Vec<String> = entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+        }
+    }
+
+    /// `key: value` in block style at `indent` (the key is already indented).
+    fn block_entry(&self, out: &mut String, k: &str, v: &New, indent: usize) {
+        out.push_str(&write_str(k));
+        out.push(':');
+        self.block_value(out, v, indent);
+    }
+
+    /// The value part after `key:`, for a key at `indent`.
+    fn block_value(&self, out: &mut String, v: &New, indent: usize) {
+        match v {
+            New::Scalar(s) => {
+                out.push(' ');
+                out.push_str(&s.plain());
+            }
+            New::Map(entries) => {
+                for (k, v) in entries {
+                    out.push_str(self.eol);
+                    out.push_str(&" ".repeat(indent + self.step));
+                    self.block_entry(out, k, v, indent + self.step);
+                }
+            }
+            New::Seq(items) => {
+                for s in items {
+                    out.push_str(self.eol);
+                    out.push_str(&" ".repeat(indent + self.seq_offset));
+                    out.push_str("- ");
+                    out.push_str(&s.plain());
+                }
+            }
+        }
+    }
+
+    fn append(&self, seq: &Node, v: &Scalar) -> Result<Splice, String> {
+        let Value::Seq(items) = &seq.value else { return Err("not a sequence".into()) };
+        let json = items.first().is_some_and(|n| matches!(n.value, Value::String(_, Style::DoubleQuoted)))
+            && self.text.as_bytes().get(seq.span.start) == Some(&b'[');
+        let item = if json { v.json() } else { v.plain() };
+        if seq.flow {
+            return Ok(match items.last() {
+                Some(last) => Splice::new(last.span.end, last.span.end, format!(", {item}")),
+                None => Splice::new(seq.span.start + 1, seq.span.start + 1, item),
+            });
+        }
+        let last = items.last().ok_or("empty block sequence")?;
+        let dash_col = self.col(seq.span.start);
+        let at = self.line_end(last.span.end);
+        Ok(Splice::new(at, at, format!("{}{}- {item}", self.eol, " ".repeat(dash_col))))
+    }
+
+    /// Remove the children `gone` (keys or indices) of the collection at `parent`: whole lines in
+    /// block style; a flow collection is rewritten with the kept elements' own text; a collection
+    /// left empty becomes `{}`/`[]` so that it stays a collection.
+    fn remove_children(&self, parent_route: &[Seg], gone: &[&Seg]) -> Result<Vec<Splice>, String> {
+        let parent = crate::k8s::at(self.root, parent_route).ok_or("internal: parent vanished")?;
+        // (start, end, removed) of every element, in text order.
+        let mut elems: Vec<(usize, usize, bool)> = match &parent.value {
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| (e.key_span.start, e.value.span.end.max(e.key_span.end), gone.iter().any(|g| matches!(g, Seg::Key(k) if *k == e.key))))
+                .collect(),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.span.start, n.span.end, gone.iter().any(|g| matches!(g, Seg::Index(x) if *x == i))))
+                .collect(),
+            _ => return Err("not a collection".into()),
+        };
+        elems.sort();
+        let is_map = matches!(parent.value, Value::Map(_));
+        if elems.iter().all(|e| e.2) {
+            let empty = if is_map { "{}" } else { "[]" };
+            if parent.flow {
+                return Ok(vec![Splice::new(parent.span.start, parent.span.end, empty.into())]);
+            }
+            let owner = match parent_route.last() {
+                Some(Seg::Key(_)) => self.entry_of(parent_route).ok_or("internal: owner entry")?,
+                _ => return Err("cannot empty a collection that is a sequence item".into()),
+            };
+            let colon = self.colon_after(owner);
+            let end = self.line_end(parent.span.end);
+            return Ok(vec![Splice::new(colon + 1, end, format!(" {empty}"))]);
+        }
+        if parent.flow {
+            let kept: Vec<&str> = elems.iter().filter(|e| !e.2).map(|e| &self.text[e.0..e.1]).collect();
+            let first = elems.first().map_or(parent.span.start, |e| e.0);
+            let last = elems.last().map_or(parent.span.start, |e| e.1);
+            return Ok(vec![Splice::new(first, last, kept.join(", "))]);
+        }
+        let mut out = Vec::new();
+        for (pos, &(start, end, removed)) in elems.iter().enumerate() {
+            if !removed {
+                continue;
+            }
+            let line_start = self.line_start(start);
+            let item_start = if is_map { start } else { self.text[line_start..start].rfind('-').map_or(start, |i| line_start + i) };
+            if self.text[line_start..item_start].trim().is_empty() {
+                // The element starts its line: remove whole lines.
+                out.push(Splice::new(line_start, self.next_line(end), String::new()));
+                continue;
+            }
+            // The first key of a `- ` item: pull the next entry up onto the dash line.
+            match elems.get(pos + 1) {
+                Some(next) if !next.2 => out.push(Splice::new(start, next.0, String::new())),
+                _ => return Err("cannot remove the first key of a sequence item together with the next".into()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Apply sorted, non-overlapping splices.
+pub fn apply(text: &str, splices: &[Splice]) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut at = 0;
+    for s in splices {
+        out.push_str(&text[at..s.start]);
+        out.push_str(&s.text);
+        at = s.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}

@@ -1,0 +1,275 @@
+//! The fix engine: plan the fixes of every failing workload, pick them by applicability, lower them
+//! to text splices, apply, re-check until nothing changes, then prove the result before anything is
+//! written: the text re-parses, the checks agree, and JSON(original) + the RFC 6902 patch equals
+//! JSON(result).
+
+pub mod plan;
+pub mod run;
+
+use serde_json::{Value as J, json};
+
+use crate::edit::{Editor, Op, OpKind, Splice, apply};
+use crate::engine::{self, Outcome, Policy, Resource};
+use crate::input::Source;
+use crate::k8s::{self, Route, Seg};
+use crate::yaml::{self, Limits, Node};
+pub use plan::{Class, Fix, FixOptions};
+
+/// Bounds the fix loop: every round re-plans from the re-parsed text; two suffice in practice.
+const MAX_ROUNDS: usize = 4;
+
+/// A fix that was applied, or one that remains (with why).
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub doc: usize,
+    pub item: Option<usize>,
+    pub fix: Fix,
+}
+
+/// One changed resource, for `--format json-patch`.
+#[derive(Clone, Debug)]
+pub struct PatchEntry {
+    pub doc: usize,
+    pub item: Option<usize>,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub patch: Vec<J>,
+}
+
+/// The outcome of fixing one file.
+pub struct FileFix {
+    /// The fixed text (equal to the input when nothing changed).
+    pub text: String,
+    pub applied: Vec<Applied>,
+    /// Fixes not applied: manual, unsafe without `--unsafe-fixes`, or refused by the editor.
+    pub remaining: Vec<Applied>,
+    pub patches: Vec<PatchEntry>,
+    /// Verdicts on the fixed text.
+    pub after: engine::Checked,
+    /// A failed self-check: nothing may be written for this file.
+    pub bug: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Choice {
+    pub unsafe_fixes: bool,
+    pub options: FixOptions,
+}
+
+fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -> Vec<Fix> {
+    let Outcome::Workload { findings, object, template, .. } = &r.outcome else { return Vec::new() };
+    if findings.is_empty() {
+        return Vec::new();
+    }
+    let mut base: Route = object.clone();
+    base.extend(template.iter().cloned());
+    let spec_route: Route = [base.clone(), vec![Seg::Key("spec".into())]].concat();
+    let meta_route: Route = [base.clone(), vec![Seg::Key("metadata".into())]].concat();
+    let empty = Node::new(yaml::Value::Map(Vec::new()), yaml::Span::default());
+    let spec = k8s::at(root, &spec_route).filter(|n| !n.is_null()).unwrap_or(&empty);
+    let meta = k8s::at(root, &meta_route).filter(|n| !n.is_null());
+    let mut failing: Vec<&'static str> = findings.iter().map(|f| f.check).collect();
+    failing.dedup();
+    plan::plan(spec, meta, spec_route, meta_route, policy.level, policy.version, &failing, &choice.options)
+}
+
+/// Whether a fix is applied under `choice`.
+fn chosen(fix: &Fix, choice: &Choice) -> bool {
+    match fix.class {
+        Class::Safe => true,
+        Class::Unsafe => choice.unsafe_fixes,
+        Class::Manual => false,
+    }
+}
+
+/// Fix one file. Nothing is written here; the caller writes `text` when `bug` is `None`.
+pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limits) -> FileFix {
+    let before = engine::check_source(src, policy, limits);
+    let mut text = src.text.clone();
+    let mut checked_now: Option<engine::Checked> = None;
+    let mut applied: Vec<Applied> = Vec::new();
+    let mut refused: Vec<Applied> = Vec::new();
+    // Ops applied per document, in order, for the RFC 6902 patch.
+    let mut doc_ops: Vec<Vec<Op>> = before.stream.docs.iter().map(|_| Vec::new()).collect();
+    if before.template_line.is_none() {
+        for _ in 0..MAX_ROUNDS {
+            let current = checked_now.as_ref().unwrap_or(&before);
+            let mut splices: Vec<Splice> = Vec::new();
+            for (di, doc) in current.stream.docs.iter().enumerate() {
+                let Ok(root) = &doc.root else { continue };
+                let editor = Editor::new(&text, root, &doc.shared);
+                let mut doc_splices: Vec<Splice> = Vec::new();
+                // This round's ops for the document, lowered together so that new keys for one
+                // parent are written once; a fix that conflicts waits for the next round.
+                let mut round_ops: Vec<Op> = Vec::new();
+                for r in current.resources.iter().filter(|r| r.doc == di) {
+                    for fix in workload_fixes(root, r, policy, choice) {
+                        if !chosen(&fix, choice) {
+                            continue;
+                        }
+                        if let Err(why) = editor.lower(&fix.ops) {
+                            let note = format!("{} (not applied: {why})", fix.note);
+                            refused.push(Applied { doc: di, item: r.item, fix: Fix { class: Class::Manual, note, ..fix } });
+                            continue;
+                        }
+                        let mut ops = round_ops.clone();
+                        ops.extend(fix.ops.iter().cloned());
+                        if let Ok(s) = editor.lower(&ops) {
+                            doc_splices = s;
+                            round_ops = ops;
+                            doc_ops[di].extend(fix.ops.iter().cloned());
+                            applied.push(Applied { doc: di, item: r.item, fix });
+                        }
+                    }
+                }
+                splices.extend(doc_splices);
+            }
+            if splices.is_empty() {
+                break;
+            }
+            splices.sort_by_key(Splice::order);
+            text = apply(&text, &splices);
+            let src2 = Source { text: text.clone(), ..src.clone() };
+            checked_now = Some(engine::check_source(&src2, policy, limits));
+        }
+    }
+    let after = match checked_now {
+        Some(c) => c,
+        None => engine::check_source(src, policy, limits),
+    };
+    let changed = text != src.text;
+    let mut bug = None;
+    let mut patches = Vec::new();
+    if changed {
+        match self_check(&before, &after, &doc_ops) {
+            Ok(p) => patches = p,
+            Err(e) => bug = Some(e),
+        }
+    }
+    // What still fails after the fixes, with the fix that would apply (or why it is manual).
+    let mut remaining = Vec::new();
+    for doc_index in 0..after.stream.docs.len() {
+        let Ok(root) = &after.stream.docs[doc_index].root else { continue };
+        for r in after.resources.iter().filter(|r| r.doc == doc_index) {
+            for fix in workload_fixes(root, r, policy, choice) {
+                if let Some(x) = refused.iter().find(|x| x.doc == doc_index && x.item == r.item && x.fix.check == fix.check) {
+                    remaining.push(x.clone());
+                } else {
+                    remaining.push(Applied { doc: doc_index, item: r.item, fix });
+                }
+            }
+        }
+    }
+    remaining.dedup_by(|a, b| a.doc == b.doc && a.item == b.item && a.fix == b.fix);
+    if bug.is_none() {
+        // A chosen fix that did not take effect means the loop did not converge: a podsec bug.
+        if let Some(x) = remaining.iter().find(|x| chosen(&x.fix, choice) && !refused.iter().any(|r| r.doc == x.doc && r.item == x.item && r.fix.check == x.fix.check)) {
+            bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
+        }
+    }
+    FileFix { text, applied, remaining, patches, after, bug }
+}
+
+/// Give every finding the applicability of its fix (`check` shows it): the strictest class among
+/// the fixes planned for that check; no fix at all is manual.
+pub fn classify(checked: &mut engine::Checked, policy: &Policy, choice: &Choice) {
+    let engine::Checked { stream, resources, .. } = checked;
+    for r in resources.iter_mut() {
+        let Some(Ok(root)) = stream.docs.get(r.doc).map(|d| &d.root) else { continue };
+        let fixes = workload_fixes(root, r, policy, choice);
+        if let Outcome::Workload { findings, .. } = &mut r.outcome {
+            for f in findings.iter_mut() {
+                let class = fixes.iter().filter(|x| x.check == f.check).map(|x| x.class).max().unwrap_or(Class::Manual);
+                f.fix = Some(class.as_str());
+            }
+        }
+    }
+}
+
+/// Check that the fixed text says what the ops say: document for document, JSON(original) with
+/// the RFC 6902 patch applied equals JSON(fixed). Returns the patch per changed resource.
+fn self_check(before: &engine::Checked, after: &engine::Checked, doc_ops: &[Vec<Op>]) -> Result<Vec<PatchEntry>, String> {
+    if after.stream.docs.len() != before.stream.docs.len() || after.stream.fatal.is_some() {
+        return Err("the fixed text does not have the same documents".into());
+    }
+    let mut entries = Vec::new();
+    for (di, (b, a)) in before.stream.docs.iter().zip(&after.stream.docs).enumerate() {
+        let ops = &doc_ops[di];
+        match (&b.root, &a.root) {
+            (Ok(b_root), Ok(a_root)) => {
+                let mut doc = b_root.to_json();
+                let mut per_item: Vec<(Option<usize>, Vec<J>)> = Vec::new();
+                for op in ops {
+                    let item = match op.route.as_slice() {
+                        [Seg::Key(k), Seg::Index(i), ..] if k == "items" && before.resources.iter().any(|r| r.doc == di && r.item.is_some()) => Some(*i),
+                        _ => None,
+                    };
+                    let rfc = to_rfc6902(&doc, op);
+                    let patch: json_patch::Patch = serde_json::from_value(J::Array(vec![rfc.clone()])).map_err(|e| e.to_string())?;
+                    json_patch::patch(&mut doc, &patch).map_err(|e| format!("document {di}: patch does not apply: {e}"))?;
+                    match per_item.iter_mut().find(|(i, _)| *i == item) {
+                        Some((_, list)) => list.push(rfc),
+                        None => per_item.push((item, vec![rfc])),
+                    }
+                }
+                if doc != a_root.to_json() {
+                    return Err(format!("document {di}: the edited text does not match the intended change"));
+                }
+                for (item, patch) in per_item {
+                    let r = before.resources.iter().find(|r| r.doc == di && r.item == item);
+                    let (api_version, kind, namespace, name) = match r.map(|r| &r.outcome) {
+                        Some(Outcome::Workload { api_version, kind, namespace, name, .. }) => {
+                            (api_version.clone(), kind.clone(), namespace.clone(), name.clone())
+                        }
+                        _ => Default::default(),
+                    };
+                    entries.push(PatchEntry { doc: di, item, api_version, kind, namespace, name, patch });
+                }
+            }
+            (Err(_), Err(_)) if ops.is_empty() => {}
+            _ => return Err(format!("document {di} changed whether it parses")),
+        }
+    }
+    Ok(entries)
+}
+
+/// The RFC 6902 operation for `op` against the current JSON `doc`: `replace` where the value
+/// exists, `add` of the missing subtree at the deepest existing parent, `remove`.
+fn to_rfc6902(doc: &J, op: &Op) -> J {
+    let route = &op.route;
+    let mut depth = 0;
+    let mut cur = doc;
+    for seg in route {
+        let next = match seg {
+            Seg::Key(k) => cur.get(k.as_str()),
+            Seg::Index(i) => cur.get(*i),
+        };
+        match next {
+            Some(n) if !n.is_null() => {
+                cur = n;
+                depth += 1;
+            }
+            _ => break,
+        }
+    }
+    let exists = depth == route.len();
+    match &op.kind {
+        OpKind::Remove => json!({"op": "remove", "path": k8s::pointer(route)}),
+        OpKind::Set(v) if exists => json!({"op": "replace", "path": k8s::pointer(route), "value": v.to_json()}),
+        OpKind::Append(v) if exists => json!({"op": "add", "path": format!("{}/-", k8s::pointer(route)), "value": v.to_json()}),
+        OpKind::Set(_) | OpKind::Append(_) => {
+            let leaf = match &op.kind {
+                OpKind::Append(v) => J::Array(vec![v.to_json()]),
+                OpKind::Set(v) => v.to_json(),
+                OpKind::Remove => J::Null,
+            };
+            let value = route[depth + 1..].iter().rev().fold(leaf, |acc, seg| match seg {
+                Seg::Key(k) => json!({ k.clone(): acc }),
+                Seg::Index(_) => J::Array(vec![acc]),
+            });
+            json!({"op": "add", "path": k8s::pointer(&route[..=depth]), "value": value})
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! `podsec fix`: read, fix, prove, then write (atomically) or render the plan.
+
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde_json::{Value as J, json};
+
+use super::{Choice, FileFix, FixOptions, fix_source};
+use crate::app::{EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS};
+use crate::cli::{FixArgs, FixFormat};
+use crate::engine::{Outcome, Policy};
+use crate::input;
+use crate::yaml::Limits;
+
+/// What one file contributes to the output.
+struct FileOutcome {
+    name: String,
+    /// Errors for stderr (one line each), and whether they count as errors (exit 2).
+    errors: Vec<String>,
+    changed: bool,
+    fixed_text: Option<String>,
+    diff: String,
+    patches: Vec<J>,
+    fixed: usize,
+    fixed_resources: usize,
+    remaining: Vec<String>,
+    warnings: Vec<String>,
+}
+
+pub fn fix(args: FixArgs) -> i32 {
+    let policy = Policy { level: args.policy.level, version: args.policy.pss_version, extra_kinds: Vec::new() };
+    let choice = Choice { unsafe_fixes: args.unsafe_fixes, options: FixOptions { run_as_user: args.run_as_user } };
+    let paths = if args.paths.is_empty() { vec!["-".to_owned()] } else { args.paths.clone() };
+    let (files, input_errors) = input::discover(&paths, &|_| false);
+    let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
+    let limits = Limits::default();
+    let outcomes: Vec<FileOutcome> = files
+        .par_iter()
+        .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, write_in_place, paths.contains(name)))
+        .collect();
+
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let mut errors = input_errors.len();
+    for e in &input_errors {
+        stderr.push_str(&format!("{e}\n"));
+    }
+    let (mut fixed, mut resources, mut remaining, mut changed) = (0, 0, 0, 0);
+    let mut patches = Vec::new();
+    for o in &outcomes {
+        errors += o.errors.len();
+        for e in &o.errors {
+            stderr.push_str(e);
+            stderr.push('\n');
+        }
+        for w in &o.warnings {
+            stderr.push_str(w);
+            stderr.push('\n');
+        }
+        fixed += o.fixed;
+        resources += o.fixed_resources;
+        remaining += o.remaining.len();
+        changed += usize::from(o.changed);
+        patches.extend(o.patches.iter().cloned());
+        if args.diff {
+            stdout.push_str(&o.diff);
+        } else if args.stdout || (write_in_place && o.name == "-") {
+            if let Some(t) = &o.fixed_text {
+                stdout.push_str(t);
+            }
+        }
+    }
+    if args.format == Some(FixFormat::JsonPatch) {
+        stdout.push_str(&serde_json::to_string_pretty(&J::Array(patches)).unwrap_or_default());
+        stdout.push('\n');
+    }
+    let verb = if write_in_place { "fixed" } else { "would fix" };
+    stderr.push_str(&format!(
+        "podsec: {verb} {fixed} violation{} in {resources} resource{} ({changed} file{} changed) at {}:{}; {remaining} remain{}\n",
+        if fixed == 1 { "" } else { "s" },
+        if resources == 1 { "" } else { "s" },
+        if changed == 1 { "" } else { "s" },
+        policy.level,
+        policy.version,
+        if remaining == 1 { "s" } else { "" },
+    ));
+    for o in &outcomes {
+        for r in &o.remaining {
+            stderr.push_str(&format!("  {}: {r}\n", o.name));
+        }
+    }
+    if !args.unsafe_fixes && outcomes.iter().any(|o| o.remaining.iter().any(|r| r.contains("[unsafe]"))) {
+        stderr.push_str("  (run with --unsafe-fixes to apply the unsafe ones)\n");
+    }
+    let _ = std::io::stdout().write_all(stdout.as_bytes());
+    let _ = std::io::stderr().write_all(stderr.as_bytes());
+    if errors > 0 {
+        EXIT_ERROR
+    } else if remaining > 0 || (args.check && changed > 0) {
+        EXIT_VIOLATIONS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn fix_file(
+    name: &str,
+    path: Option<&Path>,
+    policy: &Policy,
+    choice: &Choice,
+    limits: &Limits,
+    write_in_place: bool,
+    named: bool,
+) -> FileOutcome {
+    let mut out = FileOutcome {
+        name: name.to_owned(),
+        errors: Vec::new(),
+        changed: false,
+        fixed_text: None,
+        diff: String::new(),
+        patches: Vec::new(),
+        fixed: 0,
+        fixed_resources: 0,
+        remaining: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let src = match input::read(name, path) {
+        Ok(s) => s,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let result: FileFix = fix_source(&src, policy, choice, limits);
+    if let Some(line) = result.after.template_line {
+        out.errors.push(format!(
+            "{name}:{line}: error: this is a template (Helm/Go `{{{{ }}}}`), not YAML: render it first (e.g. `helm template`); not changed"
+        ));
+        out.fixed_text = Some(src.text);
+        return out;
+    }
+    if result.after.resources.is_empty() && named {
+        out.errors.push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
+    }
+    for r in &result.after.resources {
+        if let Outcome::Error { message, pos, .. } = &r.outcome {
+            out.errors.push(format!("{name}:{}:{}: error: document {}: {message} (left unchanged)", pos.line, pos.col, r.doc));
+        }
+    }
+    if let Some(bug) = &result.bug {
+        out.errors.push(format!(
+            "{name}: error: podsec bug: the fix failed its self-check ({bug}); nothing was written for this file. Please report it."
+        ));
+        out.fixed_text = Some(src.text);
+        out.remaining = result.remaining.iter().map(|r| format!("doc {}: {}", r.doc, r.fix.check)).collect();
+        return out;
+    }
+    out.changed = result.text != src.text;
+    out.fixed = result.applied.iter().map(|a| (a.doc, a.item, a.fix.check)).collect::<std::collections::BTreeSet<_>>().len();
+    out.fixed_resources = result.applied.iter().map(|a| (a.doc, a.item)).collect::<std::collections::BTreeSet<_>>().len();
+    for r in &result.remaining {
+        let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
+        let verb = if r.fix.class == super::Class::Manual { "" } else { "would " };
+        out.remaining.push(format!("doc {}{item}: {} [{}]: {verb}{}", r.doc, r.fix.check, r.fix.class.as_str(), r.fix.note));
+    }
+    if result.applied.iter().any(|a| a.fix.check == "runAsNonRoot") && choice.options.run_as_user.is_none() {
+        out.warnings.push(format!(
+            "{name}: note: runAsNonRoot makes the kubelet refuse images whose USER is root or a name; set a numeric USER in the image or pass --run-as-user UID"
+        ));
+    }
+    for p in &result.patches {
+        let mut o = serde_json::Map::new();
+        o.insert("file".into(), json!(name));
+        o.insert("doc".into(), json!(p.doc));
+        if let Some(i) = p.item {
+            o.insert("item".into(), json!(i));
+        }
+        o.insert("apiVersion".into(), json!(p.api_version));
+        o.insert("kind".into(), json!(p.kind));
+        o.insert("namespace".into(), json!(p.namespace));
+        o.insert("name".into(), json!(p.name));
+        o.insert("patch".into(), J::Array(p.patch.clone()));
+        out.patches.push(J::Object(o));
+    }
+    if out.changed {
+        let label = name.trim_start_matches("./").trim_start_matches('/');
+        out.diff = similar::TextDiff::from_lines(&src.text, &result.text)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{label}"), &format!("b/{label}"))
+            .to_string();
+        if write_in_place {
+            if let Some(p) = path {
+                if let Err(e) = write_atomic(p, &result.text) {
+                    out.errors.push(format!("{name}: error: could not write: {e}; the file is unchanged"));
+                }
+            }
+        }
+    }
+    out.fixed_text = Some(result.text);
+    out
+}
+
+/// Write `text` to `path` whole or not at all: a temporary file in the same directory, the original's
+/// permissions, then a rename over the original.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".podsec-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    let perms = std::fs::metadata(path)?.permissions();
+    std::fs::set_permissions(tmp.path(), perms)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
