@@ -230,7 +230,11 @@ impl<'a> Editor<'a> {
                     }
                 }
                 (OpKind::Remove, false) => {}
-                (OpKind::Append(v), true) => splices.push(self.append(existing, v)?),
+                (OpKind::Append(v), true) => {
+                    let mut splice = self.append(existing, v)?;
+                    splice.depth = op.route.len();
+                    splices.push(splice);
+                }
                 (kind, false) => {
                     let leaf = match kind {
                         OpKind::Append(v) => New::Seq(vec![v.clone()]),

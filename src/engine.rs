@@ -167,7 +167,8 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
     let api_version = object.get("apiVersion").and_then(Node::as_str).unwrap_or("").to_owned();
     let kind = object.get("kind").and_then(Node::as_str).unwrap_or("").to_owned();
     if kind.is_empty() {
-        return error("Object 'Kind' is missing".into(), object.span);
+        // Not a Kubernetes object (a config fragment, a values file): nothing to check.
+        return Outcome::Skipped { kind };
     }
     let Some(template) = k8s::template_route(&api_version, &kind, &policy.extra_kinds) else {
         return Outcome::Skipped { kind };

@@ -169,7 +169,7 @@ pub fn json_report(files: &[FileReport], level: Level, version: PolicyVersion) -
                     obj.insert("violations".into(), J::Array(vs));
                 }
                 Outcome::Skipped { kind } => {
-                    obj.insert("kind".into(), json!(kind));
+                    obj.insert("kind".into(), if kind.is_empty() { J::Null } else { json!(kind) });
                     obj.insert("skipped".into(), json!(true));
                 }
                 Outcome::Error { message, pos, .. } => {

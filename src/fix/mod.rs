@@ -214,8 +214,10 @@ fn self_check(before: &engine::Checked, after: &engine::Checked, doc_ops: &[Vec<
                         None => per_item.push((item, vec![rfc])),
                     }
                 }
-                if doc != a_root.to_json() {
-                    return Err(format!("document {di}: the edited text does not match the intended change"));
+                let actual = a_root.to_json();
+                if doc != actual {
+                    let diff = serde_json::to_string(&json_patch::diff(&doc, &actual)).unwrap_or_default();
+                    return Err(format!("document {di}: the edited text does not match the intended change: {diff}"));
                 }
                 for (item, patch) in per_item {
                     let r = before.resources.iter().find(|r| r.doc == di && r.item == item);

@@ -267,6 +267,12 @@ impl<'l> Builder<'l> {
                     (None, Value::Map(entries)) => entries.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(start),
                     _ => start,
                 };
+                // A block sequence starts at its first `-` (granit points an indentless sequence
+                // at its first item instead).
+                let start = match (&value, flow_end) {
+                    (Value::Seq(items), None) => items.first().map_or(start, |first| dash_before(self.src, first.span.start)),
+                    _ => start,
+                };
                 let mut node = Node::new(value, Span { start, end });
                 node.flow = flow_end.is_some();
                 self.push(node, anchor);
@@ -387,6 +393,13 @@ fn merge_into(entries: &mut Vec<Entry>, index: &mut KeyIndex, node: Node) -> Res
         }
     }
     Ok(())
+}
+
+/// The `-` that introduces a block sequence item starting at `item` (or `item` itself).
+fn dash_before(src: &str, item: usize) -> usize {
+    let before = src.get(..item).unwrap_or("");
+    let trimmed = before.trim_end_matches([' ', '\t']);
+    if trimmed.ends_with('-') { trimmed.len() - 1 } else { item }
 }
 
 fn mark(node: &mut Node, origin: Origin) {
