@@ -171,21 +171,38 @@ impl<'a> Editor<'a> {
     }
 
     fn find_step(&self, node: &Node) -> Option<usize> {
-        let entries = node.as_map()?;
-        for e in entries.iter().filter(|e| e.value.origin == Origin::Direct) {
-            if let (Value::Map(children), false) = (&e.value.value, e.value.flow) {
-                if let Some(first) = children.iter().find(|c| c.value.origin == Origin::Direct) {
-                    let (kc, cc) = (self.col(e.key_span.start), self.col(first.key_span.start));
-                    if cc > kc && self.line_start(first.key_span.start) != self.line_start(e.key_span.start) {
-                        return Some(cc - kc);
+        match &node.value {
+            Value::Map(entries) => {
+                for e in entries.iter().filter(|e| e.value.origin == Origin::Direct) {
+                    if let (Value::Map(children), false) = (&e.value.value, e.value.flow) {
+                        if let Some(first) = children.iter().find(|c| c.value.origin == Origin::Direct) {
+                            let (kc, cc) = (self.col(e.key_span.start), self.col(first.key_span.start));
+                            if cc > kc && self.line_start(first.key_span.start) != self.line_start(e.key_span.start) {
+                                return Some(cc - kc);
+                            }
+                        }
+                    }
+                    if let Some(s) = self.find_step(&e.value) {
+                        return Some(s);
                     }
                 }
+                None
             }
-            if let Some(s) = self.find_step(&e.value) {
-                return Some(s);
-            }
+            Value::Seq(items) => items.iter().find_map(|n| self.find_step(n)),
+            _ => None,
         }
-        None
+    }
+
+    /// The layout nearest to `route`: searched in the target, then in each ancestor in turn, so
+    /// that a file mixing 2- and 4-space blocks gets the style of the neighbourhood.
+    fn nearest<T>(&self, route: &[Seg], find: impl Fn(&Self, &Node) -> Option<T>) -> Option<T> {
+        (0..=route.len()).rev().find_map(|n| crate::k8s::at(self.root, &route[..n]).and_then(|node| find(self, node)))
+    }
+
+    fn layout(&self, route: &[Seg]) -> (usize, usize) {
+        let step = self.nearest(route, Self::find_step).unwrap_or(self.step);
+        let seq = self.nearest(route, Self::find_seq_offset).unwrap_or(self.seq_offset);
+        (step, seq)
     }
 
     fn find_seq_offset(&self, node: &Node) -> Option<usize> {
@@ -347,14 +364,14 @@ impl<'a> Editor<'a> {
         // A single null entry being filled (e.g. `securityContext:` with nothing after it).
         if let [(key, value)] = new_entries.as_slice() {
             if let Some(e) = node.entry(key).filter(|e| e.value.is_null()) {
-                return self.fill_null(e, value);
+                return self.fill_null(e, value, self.layout(target));
             }
         }
         if new_entries.iter().any(|(k, _)| node.entry(k).is_some()) {
             // Fill null entries one at a time; the next round of the fix loop writes the rest.
             let (key, value) = new_entries.iter().find(|(k, _)| node.entry(k).is_some()).ok_or("internal")?;
             let e = node.entry(key).ok_or("internal")?;
-            return self.fill_null(e, value);
+            return self.fill_null(e, value, self.layout(target));
         }
         let Value::Map(entries) = &node.value else {
             return Err(format!("`{}` is not a mapping", crate::k8s::pointer(target)));
@@ -362,9 +379,19 @@ impl<'a> Editor<'a> {
         let json = entries.first().is_some_and(|e| self.text.as_bytes().get(e.key_span.start) == Some(&b'"'));
         if node.flow || (entries.is_empty() && self.text.get(node.span.start..node.span.start + 1) == Some("{")) {
             let body: Vec<String> = new_entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
-            let last = entries.iter().filter(|e| e.value.origin == Origin::Direct).map(|e| e.value.span.end.max(e.key_span.end)).max();
+            let last = entries.iter().filter(|e| e.value.origin == Origin::Direct).max_by_key(|e| e.key_span.start);
             return Ok(match last {
-                Some(end) => Splice::new(end, end, format!(", {}", body.join(", "))),
+                // One entry per line (pretty-printed JSON, say): new entries get lines of their own.
+                Some(e) if self.text[self.line_start(e.key_span.start)..e.key_span.start].trim().is_empty() => {
+                    let end = e.value.span.end.max(e.key_span.end);
+                    let indent = " ".repeat(self.col(e.key_span.start));
+                    let text: String = body.iter().map(|b| format!(",{}{indent}{b}", self.eol)).collect();
+                    Splice::new(end, end, text)
+                }
+                Some(e) => {
+                    let end = e.value.span.end.max(e.key_span.end);
+                    Splice::new(end, end, format!(", {}", body.join(", ")))
+                }
                 None => Splice::new(node.span.start + 1, node.span.start + 1, body.join(", ")),
             });
         }
@@ -391,13 +418,13 @@ impl<'a> Editor<'a> {
         for (k, v) in &new_entries {
             text.push_str(self.eol);
             text.push_str(&" ".repeat(indent));
-            self.block_entry(&mut text, k, v, indent);
+            self.block_entry(&mut text, k, v, indent, self.layout(target));
         }
         Ok(Splice::new(at, at, text))
     }
 
     /// Give a null-valued entry its content.
-    fn fill_null(&self, e: &Entry, value: &New) -> Result<Splice, String> {
+    fn fill_null(&self, e: &Entry, value: &New, lay: (usize, usize)) -> Result<Splice, String> {
         let json = self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
         let colon = self.colon_after(e);
         if e.value.span.start != e.value.span.end {
@@ -410,7 +437,7 @@ impl<'a> Editor<'a> {
                 let indent = self.col(e.key_span.start);
                 let at = self.line_end(colon);
                 let mut text = String::new();
-                self.block_value(&mut text, value, indent);
+                self.block_value(&mut text, value, indent, lay);
                 Ok(Splice::new(at, at, text))
             }
         }
@@ -442,14 +469,14 @@ impl<'a> Editor<'a> {
     }
 
     /// `key: value` in block style at `indent` (the key is already indented).
-    fn block_entry(&self, out: &mut String, k: &str, v: &New, indent: usize) {
+    fn block_entry(&self, out: &mut String, k: &str, v: &New, indent: usize, lay: (usize, usize)) {
         out.push_str(&write_str(k));
         out.push(':');
-        self.block_value(out, v, indent);
+        self.block_value(out, v, indent, lay);
     }
 
     /// The value part after `key:`, for a key at `indent`.
-    fn block_value(&self, out: &mut String, v: &New, indent: usize) {
+    fn block_value(&self, out: &mut String, v: &New, indent: usize, lay: (usize, usize)) {
         match v {
             New::Scalar(s) => {
                 out.push(' ');
@@ -458,14 +485,14 @@ impl<'a> Editor<'a> {
             New::Map(entries) => {
                 for (k, v) in entries {
                     out.push_str(self.eol);
-                    out.push_str(&" ".repeat(indent + self.step));
-                    self.block_entry(out, k, v, indent + self.step);
+                    out.push_str(&" ".repeat(indent + lay.0));
+                    self.block_entry(out, k, v, indent + lay.0, lay);
                 }
             }
             New::Seq(items) => {
                 for s in items {
                     out.push_str(self.eol);
-                    out.push_str(&" ".repeat(indent + self.seq_offset));
+                    out.push_str(&" ".repeat(indent + lay.1));
                     out.push_str("- ");
                     out.push_str(&s.plain());
                 }

@@ -184,12 +184,7 @@ fn fix_file(
         out.patches.push(J::Object(o));
     }
     if out.changed {
-        let label = name.trim_start_matches("./").trim_start_matches('/');
-        out.diff = similar::TextDiff::from_lines(&src.text, &result.text)
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{label}"), &format!("b/{label}"))
-            .to_string();
+        out.diff = unified_diff(name, &src.text, &result.text);
         if write_in_place {
             if let Some(p) = path {
                 if let Err(e) = write_atomic(p, &result.text) {
@@ -213,4 +208,14 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::set_permissions(tmp.path(), perms)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A unified diff with `a/` and `b/` headers, as `git apply` takes it.
+pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    let label = name.trim_start_matches("./").trim_start_matches('/');
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{label}"), &format!("b/{label}"))
+        .to_string()
 }

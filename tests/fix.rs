@@ -1,0 +1,285 @@
+//! `podsec fix`: the upstream fixtures are fixed to pass, real-world manifests change only where a
+//! value must, and the diffs of the style scenarios in `testdata/fix/` are what a reviewer approved.
+//!
+//! Set `PODSEC_UPDATE_SNAPSHOTS=1` to rewrite the `.diff` snapshots (then read them before committing).
+
+use std::path::{Path, PathBuf};
+
+use podsec::checks::{Level, PolicyVersion};
+use podsec::edit::OpKind;
+use podsec::engine::{Outcome, Policy};
+use podsec::fix::{Choice, FileFix, fix_source, run::unified_diff};
+use podsec::input::{self, LineIndex, Source};
+use podsec::k8s::{self, Seg};
+use podsec::yaml::{self, Limits, Node};
+
+fn policy(level: &str, version: &str) -> Policy {
+    Policy { level: level.parse::<Level>().unwrap(), version: version.parse::<PolicyVersion>().unwrap(), extra_kinds: Vec::new() }
+}
+
+fn choice(unsafe_fixes: bool) -> Choice {
+    Choice { unsafe_fixes, ..Choice::default() }
+}
+
+fn read(path: &Path) -> Source {
+    input::read(&path.display().to_string(), Some(path)).expect("readable")
+}
+
+fn fix(src: &Source, policy: &Policy, unsafe_fixes: bool) -> FileFix {
+    fix_source(src, policy, &choice(unsafe_fixes), &Limits::default())
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files_under(&p, out);
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") && !p.to_string_lossy().ends_with(".diff") {
+            out.push(p);
+        }
+    }
+}
+
+/// Every `fail/` fixture, fixed at its own level and version with unsafe fixes, then passes unless
+/// only manual violations remain; every `pass/` fixture changes only by the service-account line.
+#[test]
+fn upstream_fixtures_are_fixed() {
+    let root = Path::new("../shared/conformance/psa-fixtures");
+    let (mut fixed, mut manual, mut untouched) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for level in ["baseline", "restricted"] {
+        for minor in 0..=37 {
+            let version = format!("v1.{minor}");
+            let policy = policy(level, &version);
+            for outcome in ["pass", "fail"] {
+                let dir = root.join(level).join(&version).join(outcome);
+                let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+                let mut paths: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).collect();
+                paths.sort();
+                for path in paths {
+                    let src = read(&path);
+                    let result = fix(&src, &policy, true);
+                    let here = path.display().to_string();
+                    if let Some(bug) = &result.bug {
+                        failures.push(format!("{here}: {bug}"));
+                        continue;
+                    }
+                    let Outcome::Workload { findings, .. } = &result.after.resources[0].outcome else {
+                        failures.push(format!("{here}: not a workload after fixing"));
+                        continue;
+                    };
+                    if outcome == "pass" {
+                        let added: Vec<&str> = similar::TextDiff::from_lines(&src.text, &result.text)
+                            .iter_all_changes()
+                            .filter(|c| c.tag() != similar::ChangeTag::Equal)
+                            .map(|c| c.value())
+                            .collect();
+                        let expected: &[&str] = if level == "restricted" { &["  automountServiceAccountToken: false\n"] } else { &[] };
+                        if added != expected {
+                            failures.push(format!("{here}: a passing pod changed: {added:?}"));
+                        }
+                        untouched += 1;
+                    } else if findings.is_empty() {
+                        fixed += 1;
+                    } else if result.remaining.iter().all(|r| r.fix.class == podsec::fix::Class::Manual)
+                        && findings.iter().all(|f| matches!(f.check, "restrictedVolumes" | "hostPathVolumes"))
+                    {
+                        manual += 1;
+                    } else {
+                        let left: Vec<String> = findings.iter().map(|f| format!("{} ({})", f.reason, f.detail)).collect();
+                        failures.push(format!("{here}: still fails: {left:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} fixtures:\n{}", failures.len(), failures.join("\n"));
+    eprintln!("fixtures: {fixed} fixed, {manual} left with manual violations only, {untouched} passing pods unchanged");
+    assert!(fixed > 2000 && untouched > 1000, "{fixed} fixed, {untouched} untouched");
+}
+
+#[test]
+fn compliant_file_is_byte_identical() {
+    let src = read(Path::new("../shared/conformance/oracle-cases/compliant-restricted.yaml"));
+    for unsafe_fixes in [false, true] {
+        let result = fix(&src, &policy("restricted", "latest"), unsafe_fixes);
+        assert!(result.bug.is_none());
+        assert_eq!(result.text, src.text);
+        assert!(result.applied.is_empty() && result.patches.is_empty());
+    }
+}
+
+/// The 1-based lines a fix may rewrite in the original: the entry of a value that is replaced or
+/// removed (and the key line of a collection left empty), the lines of a flow collection written
+/// into, and a null entry being filled. New block entries only add lines.
+fn allowed_lines(root: &Node, route: &[Seg], kind: &OpKind, text: &str, idx: &LineIndex, out: &mut Vec<usize>) {
+    let mut lines = |start: usize, end: usize| {
+        let (a, _) = idx.line_col(text, start);
+        let (b, _) = idx.line_col(text, end);
+        out.extend(a..=b);
+    };
+    // Walk to the deepest existing node, remembering the entries on the way.
+    let mut node = root;
+    let mut depth = 0;
+    for seg in route {
+        let (next, entry) = match seg {
+            Seg::Key(k) => (node.get(k), node.entry(k)),
+            Seg::Index(i) => (node.as_seq().and_then(|s| s.get(*i)), None),
+        };
+        match next {
+            Some(n) if !n.is_null() => {
+                node = n;
+                depth += 1;
+            }
+            Some(n) => {
+                // A null entry gets its content: its key line changes.
+                if let Some(e) = entry {
+                    lines(e.key_span.start, n.span.end.max(e.key_span.end));
+                }
+                return;
+            }
+            None => break,
+        }
+    }
+    if depth == route.len() {
+        let parent = k8s::at(root, &route[..route.len() - 1]).unwrap();
+        let start = match route.last() {
+            Some(Seg::Key(k)) => parent.entry(k).map_or(node.span.start, |e| e.key_span.start),
+            _ => node.span.start,
+        };
+        lines(start, node.span.end);
+        if matches!(kind, OpKind::Remove) {
+            // Removing every element rewrites the collection's own key line (`add: []`).
+            if let Some(owner) = route.len().checked_sub(2).and_then(|n| {
+                let gp = k8s::at(root, &route[..n])?;
+                match &route[n] {
+                    Seg::Key(k) => gp.entry(k),
+                    Seg::Index(_) => None,
+                }
+            }) {
+                lines(owner.key_span.start, owner.key_span.end);
+            }
+        }
+    } else if node.flow {
+        lines(node.span.start, node.span.end);
+    } else if let OpKind::Append(_) = kind {
+        // Appending to an existing block sequence only adds a line.
+    }
+}
+
+/// Every corpus file, fixed (safe, then with unsafe fixes): the self-check holds, every comment line
+/// is still there, no original line changes unless it holds a changed value, the emitted JSON
+/// patches turn each original document into the fixed one, and a second run changes nothing.
+#[test]
+fn corpus_is_fixed_minimally() {
+    let mut files = Vec::new();
+    files_under(Path::new("../shared/corpus"), &mut files);
+    assert!(files.len() >= 300, "corpus has {} files", files.len());
+    let policy = policy("restricted", "latest");
+    let mut failures = Vec::new();
+    let (mut changed, mut ops_total) = (0, 0);
+    for path in &files {
+        let src = read(path);
+        for unsafe_fixes in [false, true] {
+            let here = format!("{} (unsafe={unsafe_fixes})", path.display());
+            let result = fix(&src, &policy, unsafe_fixes);
+            if let Some(bug) = &result.bug {
+                failures.push(format!("{here}: {bug}"));
+                continue;
+            }
+            if result.text == src.text {
+                continue;
+            }
+            changed += 1;
+            // Comments: every comment line is still there, in the same order.
+            let comments = |t: &str| t.lines().filter(|l| l.trim_start().starts_with('#')).map(str::to_owned).collect::<Vec<_>>();
+            if comments(&src.text) != comments(&result.text) {
+                failures.push(format!("{here}: comment lines changed"));
+            }
+            // Lines: only those holding a changed value are rewritten or removed.
+            let stream = yaml::parse_stream(&src.text, &Limits::default());
+            let idx = LineIndex::new(&src.text);
+            let mut allowed = Vec::new();
+            for a in &result.applied {
+                let Ok(root) = &stream.docs[a.doc].root else { continue };
+                for op in &a.fix.ops {
+                    ops_total += 1;
+                    allowed_lines(root, &op.route, &op.kind, &src.text, &idx, &mut allowed);
+                }
+            }
+            let diff = similar::TextDiff::from_lines(&src.text, &result.text);
+            let inserted: Vec<&str> =
+                diff.iter_all_changes().filter(|c| c.tag() == similar::ChangeTag::Insert).map(|c| c.value()).collect();
+            for change in diff.iter_all_changes() {
+                // A last line without a line break gets one when lines are added after it.
+                let gains_eol = !change.value().ends_with('\n')
+                    && inserted.iter().any(|i| i.strip_suffix('\n').map(|i| i.strip_suffix('\r').unwrap_or(i)) == Some(change.value()));
+                if change.tag() == similar::ChangeTag::Delete && !gains_eol {
+                    let line = change.old_index().unwrap() + 1;
+                    if !allowed.contains(&line) {
+                        failures.push(format!("{here}: line {line} changed but holds no changed value: {:?}", change.value()));
+                    }
+                }
+            }
+            // JSON patches: applied to the original documents they give the fixed documents.
+            let after = yaml::parse_stream(&result.text, &Limits::default());
+            let mut docs: Vec<serde_json::Value> = stream.docs.iter().map(|d| d.root.as_ref().map_or(serde_json::Value::Null, Node::to_json)).collect();
+            for p in &result.patches {
+                let patch: json_patch::Patch = serde_json::from_value(serde_json::Value::Array(p.patch.clone())).unwrap();
+                json_patch::patch(&mut docs[p.doc], &patch).unwrap();
+            }
+            for (i, d) in after.docs.iter().enumerate() {
+                if d.root.as_ref().map_or(serde_json::Value::Null, Node::to_json) != docs[i] {
+                    failures.push(format!("{here}: json-patch of document {i} does not give the fixed text"));
+                }
+            }
+            // Idempotent.
+            let again = fix(&Source { text: result.text.clone(), ..src.clone() }, &policy, unsafe_fixes);
+            if again.text != result.text {
+                failures.push(format!("{here}: a second run changes the text again"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    eprintln!("corpus: {} files, {changed} fixed texts, {ops_total} edits checked", files.len());
+    assert!(changed > 400, "only {changed} texts changed");
+}
+
+/// Style scenarios: the diff is compared with the reviewed snapshot beside the input; the result is
+/// idempotent, keeps its line endings and proves itself.
+#[test]
+fn style_scenarios_match_snapshots() {
+    let dir = Path::new("testdata/fix");
+    let update = std::env::var_os("PODSEC_UPDATE_SNAPSHOTS").is_some();
+    let mut inputs = Vec::new();
+    files_under(dir, &mut inputs);
+    assert!(inputs.len() >= 12);
+    let policy = policy("restricted", "latest");
+    let mut failures = Vec::new();
+    for path in inputs {
+        let src = read(&path);
+        let result = fix(&src, &policy, true);
+        assert!(result.bug.is_none(), "{}: {:?}", path.display(), result.bug);
+        let mut snapshot = unified_diff(&path.display().to_string(), &src.text, &result.text);
+        for r in &result.remaining {
+            snapshot.push_str(&format!("# remains: doc {}: {} [{}]: {}\n", r.doc, r.fix.check, r.fix.class.as_str(), r.fix.note));
+        }
+        let snap_path = PathBuf::from(format!("{}.diff", path.display()));
+        if update {
+            std::fs::write(&snap_path, &snapshot).unwrap();
+        } else {
+            let want = std::fs::read_to_string(&snap_path).unwrap_or_default();
+            if want != snapshot {
+                failures.push(format!("{}: diff differs from {}:\n{snapshot}", path.display(), snap_path.display()));
+            }
+        }
+        if src.text.contains("\r\n") {
+            let bare_lf = result.text.split("\r\n").any(|part| part.contains('\n'));
+            assert!(!bare_lf, "{}: an LF line was written into a CRLF file", path.display());
+        }
+        let again = fix(&Source { text: result.text.clone(), ..src.clone() }, &policy, true);
+        assert_eq!(again.text, result.text, "{}: not idempotent", path.display());
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
