@@ -11,7 +11,11 @@ pub fn render_check(c: &CheckInfo) -> String {
         versions.join(", ")
     );
     if !c.overrides.is_empty() {
-        s.push_str(&format!("| replaces at restricted | {} (from v1.{}) |\n", c.overrides.join(", "), c.overrides_from));
+        s.push_str(&format!(
+            "| replaces at restricted | {} (from v1.{}) |\n",
+            c.overrides.join(", "),
+            c.overrides_from
+        ));
     }
     s.push('\n');
     s.push_str(c.doc.trim());

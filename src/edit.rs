@@ -174,12 +174,12 @@ impl<'a> Editor<'a> {
         match &node.value {
             Value::Map(entries) => {
                 for e in entries.iter().filter(|e| e.value.origin == Origin::Direct) {
-                    if let (Value::Map(children), false) = (&e.value.value, e.value.flow) {
-                        if let Some(first) = children.iter().find(|c| c.value.origin == Origin::Direct) {
-                            let (kc, cc) = (self.col(e.key_span.start), self.col(first.key_span.start));
-                            if cc > kc && self.line_start(first.key_span.start) != self.line_start(e.key_span.start) {
-                                return Some(cc - kc);
-                            }
+                    if let (Value::Map(children), false) = (&e.value.value, e.value.flow)
+                        && let Some(first) = children.iter().find(|c| c.value.origin == Origin::Direct)
+                    {
+                        let (kc, cc) = (self.col(e.key_span.start), self.col(first.key_span.start));
+                        if cc > kc && self.line_start(first.key_span.start) != self.line_start(e.key_span.start) {
+                            return Some(cc - kc);
                         }
                     }
                     if let Some(s) = self.find_step(&e.value) {
@@ -209,12 +209,12 @@ impl<'a> Editor<'a> {
         match &node.value {
             Value::Map(entries) => {
                 for e in entries.iter().filter(|e| e.value.origin == Origin::Direct) {
-                    if let (Value::Seq(items), false) = (&e.value.value, e.value.flow) {
-                        if !items.is_empty() {
-                            let dash = e.value.span.start;
-                            if self.text.as_bytes().get(dash) == Some(&b'-') {
-                                return Some(self.col(dash).saturating_sub(self.col(e.key_span.start)));
-                            }
+                    if let (Value::Seq(items), false) = (&e.value.value, e.value.flow)
+                        && !items.is_empty()
+                    {
+                        let dash = e.value.span.start;
+                        if self.text.as_bytes().get(dash) == Some(&b'-') {
+                            return Some(self.col(dash).saturating_sub(self.col(e.key_span.start)));
                         }
                     }
                     if let Some(o) = self.find_seq_offset(&e.value) {
@@ -273,7 +273,9 @@ impl<'a> Editor<'a> {
         for parent in removals {
             let gone: Vec<&Seg> = ops
                 .iter()
-                .filter(|o| o.kind == OpKind::Remove && o.route.len() == parent.len() + 1 && o.route.starts_with(&parent))
+                .filter(|o| {
+                    o.kind == OpKind::Remove && o.route.len() == parent.len() + 1 && o.route.starts_with(&parent)
+                })
                 .filter_map(|o| o.route.last())
                 .collect();
             splices.extend(self.remove_children(&parent, &gone)?);
@@ -340,7 +342,9 @@ impl<'a> Editor<'a> {
         let text = match (&node.value, v) {
             (Value::String(_, Style::SingleQuoted), Scalar::Str(s)) => format!("'{}'", s.replace('\'', "''")),
             (Value::String(_, Style::DoubleQuoted), Scalar::Str(_)) => v.json(),
-            (Value::Map(_) | Value::Seq(_), _) => return Err(format!("`{}` is not a scalar", crate::k8s::pointer(route))),
+            (Value::Map(_) | Value::Seq(_), _) => {
+                return Err(format!("`{}` is not a scalar", crate::k8s::pointer(route)));
+            }
             _ if self.json_context(route) => v.json(),
             _ => v.plain(),
         };
@@ -362,10 +366,10 @@ impl<'a> Editor<'a> {
         let node = crate::k8s::at(self.root, target).ok_or("internal: insertion target vanished")?;
         let New::Map(new_entries) = content else { return Err("internal: insertion is not a mapping".into()) };
         // A single null entry being filled (e.g. `securityContext:` with nothing after it).
-        if let [(key, value)] = new_entries.as_slice() {
-            if let Some(e) = node.entry(key).filter(|e| e.value.is_null()) {
-                return self.fill_null(e, value, self.layout(target));
-            }
+        if let [(key, value)] = new_entries.as_slice()
+            && let Some(e) = node.entry(key).filter(|e| e.value.is_null())
+        {
+            return self.fill_null(e, value, self.layout(target));
         }
         if new_entries.iter().any(|(k, _)| node.entry(k).is_some()) {
             // Fill null entries one at a time; the next round of the fix loop writes the rest.
@@ -432,7 +436,9 @@ impl<'a> Editor<'a> {
             return Ok(Splice::new(e.value.span.start, e.value.span.end, self.flow_value(value, json)));
         }
         match value {
-            New::Scalar(s) => Ok(Splice::new(colon + 1, colon + 1, format!(" {}", if json { s.json() } else { s.plain() }))),
+            New::Scalar(s) => {
+                Ok(Splice::new(colon + 1, colon + 1, format!(" {}", if json { s.json() } else { s.plain() })))
+            }
             _ => {
                 let indent = self.col(e.key_span.start);
                 let at = self.line_end(colon);
@@ -526,7 +532,13 @@ impl<'a> Editor<'a> {
         let mut elems: Vec<(usize, usize, bool)> = match &parent.value {
             Value::Map(entries) => entries
                 .iter()
-                .map(|e| (e.key_span.start, e.value.span.end.max(e.key_span.end), gone.iter().any(|g| matches!(g, Seg::Key(k) if *k == e.key))))
+                .map(|e| {
+                    (
+                        e.key_span.start,
+                        e.value.span.end.max(e.key_span.end),
+                        gone.iter().any(|g| matches!(g, Seg::Key(k) if *k == e.key)),
+                    )
+                })
                 .collect(),
             Value::Seq(items) => items
                 .iter()
@@ -562,7 +574,8 @@ impl<'a> Editor<'a> {
                 continue;
             }
             let line_start = self.line_start(start);
-            let item_start = if is_map { start } else { self.text[line_start..start].rfind('-').map_or(start, |i| line_start + i) };
+            let item_start =
+                if is_map { start } else { self.text[line_start..start].rfind('-').map_or(start, |i| line_start + i) };
             if self.text[line_start..item_start].trim().is_empty() {
                 // The element starts its line: remove whole lines.
                 out.push(Splice::new(line_start, self.next_line(end), String::new()));

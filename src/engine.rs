@@ -52,8 +52,14 @@ pub enum Outcome {
         /// Route of the pod template object, relative to the object (empty for a Pod).
         template: Route,
     },
-    Skipped { kind: String },
-    Error { message: String, span: Span, pos: Pos },
+    Skipped {
+        kind: String,
+    },
+    Error {
+        message: String,
+        span: Span,
+        pos: Pos,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -174,10 +180,10 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         return Outcome::Skipped { kind };
     };
     let meta = object.field("metadata");
-    if let Some(m) = meta {
-        if let Err(e) = k8s::check_types(Some((m, "metadata")), None) {
-            return error(e.message, e.span);
-        }
+    if let Some(m) = meta
+        && let Err(e) = k8s::check_types(Some((m, "metadata")), None)
+    {
+        return error(e.message, e.span);
     }
     let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str).map(str::to_owned);
     let name = meta.and_then(|m| m.get("name")).and_then(Node::as_str).map(str::to_owned);
@@ -209,7 +215,15 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         let psa = checks::evaluate(policy.level, policy.version, &view).into_iter().map(|v| (v, false));
         let own = checks::own::evaluate(policy.level, &view).into_iter().map(|v| (v, true));
         for (v, own) in psa.chain(own) {
-            findings.push(Finding { check: v.check, reason: v.reason, detail: v.detail, span: v.span, pos: Pos::default(), own, fix: None });
+            findings.push(Finding {
+                check: v.check,
+                reason: v.reason,
+                detail: v.detail,
+                span: v.span,
+                pos: Pos::default(),
+                own,
+                fix: None,
+            });
         }
     }
     Outcome::Workload { api_version, kind, namespace, name, findings, object: object_route, template }
@@ -234,16 +248,16 @@ fn default_volumes(spec: &Node) -> Option<Node> {
         for e in entries.iter_mut().filter(|e| e.key == "volumes") {
             if let Value::Seq(items) = &mut e.value.value {
                 for v in items.iter_mut() {
-                    if let Value::Map(fields) = &mut v.value {
-                        if fields.iter().all(|f| f.key == "name") {
-                            let span = v.span;
-                            fields.push(Entry {
-                                key: "emptyDir".into(),
-                                key_span: span,
-                                value: Node::new(Value::Map(Vec::new()), span),
-                                dup: false,
-                            });
-                        }
+                    if let Value::Map(fields) = &mut v.value
+                        && fields.iter().all(|f| f.key == "name")
+                    {
+                        let span = v.span;
+                        fields.push(Entry {
+                            key: "emptyDir".into(),
+                            key_span: span,
+                            value: Node::new(Value::Map(Vec::new()), span),
+                            dup: false,
+                        });
                     }
                 }
             }

@@ -57,7 +57,12 @@ pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<(Strin
     (files, errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<(String, Option<PathBuf>)>, errors: &mut Vec<InputError>, exclude: &dyn Fn(&Path) -> bool) {
+fn walk(
+    dir: &Path,
+    files: &mut Vec<(String, Option<PathBuf>)>,
+    errors: &mut Vec<InputError>,
+    exclude: &dyn Fn(&Path) -> bool,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {

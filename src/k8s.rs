@@ -136,12 +136,21 @@ const CONTAINER: &[(&str, T)] = &[
     ),
     (
         "ports",
-        T::List("ContainerPort", &[("containerPort", T::Int32), ("hostPort", T::Int32), ("name", T::Str), ("protocol", T::Str)]),
+        T::List(
+            "ContainerPort",
+            &[("containerPort", T::Int32), ("hostPort", T::Int32), ("name", T::Str), ("protocol", T::Str)],
+        ),
     ),
     ("livenessProbe", PROBE),
     ("readinessProbe", PROBE),
     ("startupProbe", PROBE),
-    ("lifecycle", T::Obj("Lifecycle", &[("postStart", T::Obj("LifecycleHandler", HANDLER)), ("preStop", T::Obj("LifecycleHandler", HANDLER))])),
+    (
+        "lifecycle",
+        T::Obj(
+            "Lifecycle",
+            &[("postStart", T::Obj("LifecycleHandler", HANDLER)), ("preStop", T::Obj("LifecycleHandler", HANDLER))],
+        ),
+    ),
 ];
 const POD_SPEC: T = T::Obj(
     "PodSpec",
@@ -174,13 +183,14 @@ const POD_SPEC: T = T::Obj(
         ("initContainers", T::List("Container", CONTAINER)),
         ("containers", T::List("Container", CONTAINER)),
         ("ephemeralContainers", T::List("EphemeralContainer", CONTAINER)),
-        ("volumes", T::List("Volume", &[("name", T::Str), ("hostPath", T::Obj("HostPathVolumeSource", &[("path", T::Str)]))])),
+        (
+            "volumes",
+            T::List("Volume", &[("name", T::Str), ("hostPath", T::Obj("HostPathVolumeSource", &[("path", T::Str)]))]),
+        ),
     ],
 );
-const META: T = T::Obj(
-    "ObjectMeta",
-    &[("name", T::Str), ("namespace", T::Str), ("annotations", T::StrMap), ("labels", T::StrMap)],
-);
+const META: T =
+    T::Obj("ObjectMeta", &[("name", T::Str), ("namespace", T::Str), ("annotations", T::StrMap), ("labels", T::StrMap)]);
 
 /// Type-check a pod template's metadata and spec as the API server's decoder would; `path` is the
 /// JSON path of `spec` (e.g. `spec.template.spec`), used in the message like Go's.
@@ -197,10 +207,10 @@ pub fn check_types(meta: Option<(&Node, &str)>, spec: Option<(&Node, &str)>) -> 
 /// Type-check the identity fields every object has.
 pub fn check_object_header(object: &Node) -> Result<(), DecodeError> {
     for key in ["apiVersion", "kind"] {
-        if let Some(n) = object.field(key) {
-            if n.kind() != Kind::String {
-                return Err(err(n, "Object", key, "string"));
-            }
+        if let Some(n) = object.field(key)
+            && n.kind() != Kind::String
+        {
+            return Err(err(n, "Object", key, "string"));
         }
     }
     Ok(())
@@ -208,7 +218,10 @@ pub fn check_object_header(object: &Node) -> Result<(), DecodeError> {
 
 fn err(node: &Node, owner: &str, path: &str, go_type: &str) -> DecodeError {
     DecodeError {
-        message: format!("json: cannot unmarshal {} into Go struct field {owner}.{path} of type {go_type}", node.kind()),
+        message: format!(
+            "json: cannot unmarshal {} into Go struct field {owner}.{path} of type {go_type}",
+            node.kind()
+        ),
         span: node.span,
     }
 }
@@ -232,7 +245,9 @@ fn check(node: &Node, t: T, owner: &str, path: &str) -> Result<(), DecodeError> 
                 _ => Err(err(node, owner, path, go)),
             }
         }
-        T::IntOrStr if !matches!(kind, Kind::Number | Kind::String) => Err(err(node, owner, path, "intstr.IntOrString")),
+        T::IntOrStr if !matches!(kind, Kind::Number | Kind::String) => {
+            Err(err(node, owner, path, "intstr.IntOrString"))
+        }
         T::StrMap => match &node.value {
             Value::Map(entries) => {
                 for e in entries {

@@ -272,7 +272,7 @@ fn github(files: &[FileReport], level: Level, version: PolicyVersion) -> (String
                 Outcome::Workload { findings, .. } => {
                     for v in findings {
                         let (l, c) = (v.pos.line, v.pos.col);
-                            let mut msg = v.reason.clone();
+                        let mut msg = v.reason.clone();
                         if !v.detail.is_empty() {
                             msg.push_str(&format!(" ({})", v.detail));
                         }
@@ -285,7 +285,10 @@ fn github(files: &[FileReport], level: Level, version: PolicyVersion) -> (String
                 }
                 Outcome::Error { message, pos, .. } => {
                     let (l, c) = (pos.line, pos.col);
-                    out.push_str(&format!("::error file={file},line={l},col={c},title=podsec error::{}\n", gh_escape_data(message)));
+                    out.push_str(&format!(
+                        "::error file={file},line={l},col={c},title=podsec error::{}\n",
+                        gh_escape_data(message)
+                    ));
                 }
                 Outcome::Skipped { .. } => {}
             }

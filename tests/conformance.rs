@@ -126,7 +126,12 @@ fn oracle_cases_agree_exactly() {
             let result = check(&path, &policy(level, version));
             let docs = docs.as_array().expect("list of documents");
             if docs.len() != result.resources.len() {
-                failures.push(format!("{} {key}: {} results, expected {}", path.display(), result.resources.len(), docs.len()));
+                failures.push(format!(
+                    "{} {key}: {} results, expected {}",
+                    path.display(),
+                    result.resources.len(),
+                    docs.len()
+                ));
                 continue;
             }
             for (want, got) in docs.iter().zip(&result.resources) {
@@ -143,7 +148,8 @@ fn oracle_cases_agree_exactly() {
                         }
                     }
                     Outcome::Skipped { kind } => {
-                        if want.get("skipped") != Some(&serde_json::Value::Bool(true)) || want["kind"] != kind.as_str() {
+                        if want.get("skipped") != Some(&serde_json::Value::Bool(true)) || want["kind"] != kind.as_str()
+                        {
                             failures.push(format!("{here}: skipped {kind}, expected {want}"));
                         }
                     }

@@ -14,7 +14,11 @@ use podsec::k8s::{self, Seg};
 use podsec::yaml::{self, Limits, Node};
 
 fn policy(level: &str, version: &str) -> Policy {
-    Policy { level: level.parse::<Level>().unwrap(), version: version.parse::<PolicyVersion>().unwrap(), extra_kinds: Vec::new() }
+    Policy {
+        level: level.parse::<Level>().unwrap(),
+        version: version.parse::<PolicyVersion>().unwrap(),
+        extra_kinds: Vec::new(),
+    }
 }
 
 fn choice(unsafe_fixes: bool) -> Choice {
@@ -35,7 +39,9 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for p in entries {
         if p.is_dir() {
             files_under(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") && !p.to_string_lossy().ends_with(".diff") {
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            && !p.to_string_lossy().ends_with(".diff")
+        {
             out.push(p);
         }
     }
@@ -75,7 +81,8 @@ fn upstream_fixtures_are_fixed() {
                             .filter(|c| c.tag() != similar::ChangeTag::Equal)
                             .map(|c| c.value())
                             .collect();
-                        let expected: &[&str] = if level == "restricted" { &["  automountServiceAccountToken: false\n"] } else { &[] };
+                        let expected: &[&str] =
+                            if level == "restricted" { &["  automountServiceAccountToken: false\n"] } else { &[] };
                         if added != expected {
                             failures.push(format!("{here}: a passing pod changed: {added:?}"));
                         }
@@ -87,7 +94,8 @@ fn upstream_fixtures_are_fixed() {
                     {
                         manual += 1;
                     } else {
-                        let left: Vec<String> = findings.iter().map(|f| format!("{} ({})", f.reason, f.detail)).collect();
+                        let left: Vec<String> =
+                            findings.iter().map(|f| format!("{} ({})", f.reason, f.detail)).collect();
                         failures.push(format!("{here}: still fails: {left:?}"));
                     }
                 }
@@ -193,7 +201,8 @@ fn corpus_is_fixed_minimally() {
             }
             changed += 1;
             // Comments: every comment line is still there, in the same order.
-            let comments = |t: &str| t.lines().filter(|l| l.trim_start().starts_with('#')).map(str::to_owned).collect::<Vec<_>>();
+            let comments =
+                |t: &str| t.lines().filter(|l| l.trim_start().starts_with('#')).map(str::to_owned).collect::<Vec<_>>();
             if comments(&src.text) != comments(&result.text) {
                 failures.push(format!("{here}: comment lines changed"));
             }
@@ -214,19 +223,26 @@ fn corpus_is_fixed_minimally() {
             for change in diff.iter_all_changes() {
                 // A last line without a line break gets one when lines are added after it.
                 let gains_eol = !change.value().ends_with('\n')
-                    && inserted.iter().any(|i| i.strip_suffix('\n').map(|i| i.strip_suffix('\r').unwrap_or(i)) == Some(change.value()));
+                    && inserted.iter().any(|i| {
+                        i.strip_suffix('\n').map(|i| i.strip_suffix('\r').unwrap_or(i)) == Some(change.value())
+                    });
                 if change.tag() == similar::ChangeTag::Delete && !gains_eol {
                     let line = change.old_index().unwrap() + 1;
                     if !allowed.contains(&line) {
-                        failures.push(format!("{here}: line {line} changed but holds no changed value: {:?}", change.value()));
+                        failures.push(format!(
+                            "{here}: line {line} changed but holds no changed value: {:?}",
+                            change.value()
+                        ));
                     }
                 }
             }
             // JSON patches: applied to the original documents they give the fixed documents.
             let after = yaml::parse_stream(&result.text, &Limits::default());
-            let mut docs: Vec<serde_json::Value> = stream.docs.iter().map(|d| d.root.as_ref().map_or(serde_json::Value::Null, Node::to_json)).collect();
+            let mut docs: Vec<serde_json::Value> =
+                stream.docs.iter().map(|d| d.root.as_ref().map_or(serde_json::Value::Null, Node::to_json)).collect();
             for p in &result.patches {
-                let patch: json_patch::Patch = serde_json::from_value(serde_json::Value::Array(p.patch.clone())).unwrap();
+                let patch: json_patch::Patch =
+                    serde_json::from_value(serde_json::Value::Array(p.patch.clone())).unwrap();
                 json_patch::patch(&mut docs[p.doc], &patch).unwrap();
             }
             for (i, d) in after.docs.iter().enumerate() {
@@ -263,7 +279,13 @@ fn style_scenarios_match_snapshots() {
         assert!(result.bug.is_none(), "{}: {:?}", path.display(), result.bug);
         let mut snapshot = unified_diff(&path.display().to_string(), &src.text, &result.text);
         for r in &result.remaining {
-            snapshot.push_str(&format!("# remains: doc {}: {} [{}]: {}\n", r.doc, r.fix.check, r.fix.class.as_str(), r.fix.note));
+            snapshot.push_str(&format!(
+                "# remains: doc {}: {} [{}]: {}\n",
+                r.doc,
+                r.fix.check,
+                r.fix.class.as_str(),
+                r.fix.note
+            ));
         }
         let snap_path = PathBuf::from(format!("{}.diff", path.display()));
         if update {

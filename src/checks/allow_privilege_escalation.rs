@@ -4,14 +4,8 @@ use super::{CheckInfo, Level, PodView, Setters, Violation, containers, is_window
 
 pub(super) const ID: &str = "allowPrivilegeEscalation";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[8, 25],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Restricted, variants: &[8, 25], overrides: &[], overrides_from: 0, doc: DOC };
 
 const FIELD: [&str; 2] = ["securityContext", "allowPrivilegeEscalation"];
 
@@ -26,16 +20,8 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
         }
     }
     let span = bad.span?;
-    let detail = format!(
-        "{} must set securityContext.allowPrivilegeEscalation=false",
-        bad.phrase()
-    );
-    Some(Violation::new(
-        ID,
-        "allowPrivilegeEscalation != false",
-        detail,
-        span,
-    ))
+    let detail = format!("{} must set securityContext.allowPrivilegeEscalation=false", bad.phrase());
+    Some(Violation::new(ID, "allowPrivilegeEscalation != false", detail, span))
 }
 
 pub(super) const DOC: &str = r#"## What it checks

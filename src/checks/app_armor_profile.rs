@@ -1,20 +1,13 @@
 //! `appArmorProfile` (baseline): no unconfined or unknown AppArmor profile, in fields or annotations.
 
 use super::{
-    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, go_quote, join_quote,
-    plural, sorted,
+    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, go_quote, join_quote, plural, sorted,
 };
 
 pub(super) const ID: &str = "appArmorProfile";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 /// Every annotation key with this prefix is inspected, whether or not it names a container.
 const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
@@ -38,22 +31,11 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut values = sorted(bad_types);
     let bad_annotations = sorted(bad_annotations);
     values.extend(bad_annotations.iter().map(String::as_str));
-    let annotation_setter = (!bad_annotations.is_empty())
-        .then(|| plural(bad_annotations.len(), "annotation", "annotations").to_owned());
-    let who = setters
-        .parts()
-        .chain(annotation_setter)
-        .collect::<Vec<_>>()
-        .join(" and ");
-    let reason = plural(
-        values.len(),
-        "forbidden AppArmor profile",
-        "forbidden AppArmor profiles",
-    );
-    let detail = format!(
-        "{who} must not set AppArmor profile type to {}",
-        join_quote(&values)
-    );
+    let annotation_setter =
+        (!bad_annotations.is_empty()).then(|| plural(bad_annotations.len(), "annotation", "annotations").to_owned());
+    let who = setters.parts().chain(annotation_setter).collect::<Vec<_>>().join(" and ");
+    let reason = plural(values.len(), "forbidden AppArmor profile", "forbidden AppArmor profiles");
+    let detail = format!("{who} must not set AppArmor profile type to {}", join_quote(&values));
     Some(Violation::new(ID, reason, detail, span))
 }
 

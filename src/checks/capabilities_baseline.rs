@@ -1,20 +1,11 @@
 //! `capabilities_baseline` (baseline): containers may only add the default capabilities.
 
-use super::{
-    CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted,
-    string_value,
-};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted, string_value};
 
 pub(super) const ID: &str = "capabilities_baseline";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 /// The capabilities a container may add (exact, case-sensitive, no `CAP_` prefix).
 const ALLOWED: [&str; 13] = [
@@ -58,11 +49,8 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         }
     }
     let span = bad.span?;
-    let detail = format!(
-        "{} must not include {} in securityContext.capabilities.add",
-        bad.phrase(),
-        join_quote(&sorted(caps))
-    );
+    let detail =
+        format!("{} must not include {} in securityContext.capabilities.add", bad.phrase(), join_quote(&sorted(caps)));
     Some(Violation::new(ID, "non-default capabilities", detail, span))
 }
 

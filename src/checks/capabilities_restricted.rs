@@ -1,8 +1,8 @@
 //! `capabilities_restricted` (restricted, from 1.22): drop `ALL`, add nothing but `NET_BIND_SERVICE`.
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name,
-    nearest, sorted, string_value,
+    CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name, nearest, sorted,
+    string_value,
 };
 
 pub(super) const ID: &str = "capabilities_restricted";
@@ -26,11 +26,8 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let mut span = None;
     for c in containers(pod.spec) {
         let capabilities = c.path(&["securityContext", "capabilities"]);
-        let drops_all = capabilities.is_some_and(|caps| {
-            items(caps, "drop")
-                .iter()
-                .any(|d| string_value(d) == Some("ALL"))
-        });
+        let drops_all =
+            capabilities.is_some_and(|caps| items(caps, "drop").iter().any(|d| string_value(d) == Some("ALL")));
         if !drops_all {
             let at = nearest(c, &["securityContext", "capabilities", "drop"]);
             missing_drop.container(name(c), at);
@@ -53,10 +50,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let span = span?;
     let mut parts = Vec::with_capacity(2);
     if !missing_drop.containers.is_empty() {
-        parts.push(format!(
-            "{} must set securityContext.capabilities.drop=[\"ALL\"]",
-            missing_drop.phrase()
-        ));
+        parts.push(format!("{} must set securityContext.capabilities.drop=[\"ALL\"]", missing_drop.phrase()));
     }
     if !adding.containers.is_empty() {
         parts.push(format!(
@@ -65,12 +59,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
             join_quote(&sorted(caps))
         ));
     }
-    Some(Violation::new(
-        ID,
-        "unrestricted capabilities",
-        parts.join("; "),
-        span,
-    ))
+    Some(Violation::new(ID, "unrestricted capabilities", parts.join("; "), span))
 }
 
 pub(super) const DOC: &str = r#"## What it checks

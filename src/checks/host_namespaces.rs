@@ -4,14 +4,8 @@ use super::{CheckInfo, Level, PodView, Violation};
 
 pub(super) const ID: &str = "hostNamespaces";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 /// The fields, in the fixed order PSA reports them.
 const FIELDS: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];

@@ -4,28 +4,14 @@ use super::{CheckInfo, Level, PodView, Violation, items, join_quote, name, plura
 
 pub(super) const ID: &str = "hostPathVolumes";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
-    let host_path = || {
-        items(pod.spec, "volumes")
-            .iter()
-            .filter(|v| v.field("hostPath").is_some())
-    };
+    let host_path = || items(pod.spec, "volumes").iter().filter(|v| v.field("hostPath").is_some());
     let span = host_path().next()?.span;
     let names: Vec<&str> = host_path().map(name).collect();
-    let detail = format!(
-        "{} {}",
-        plural(names.len(), "volume", "volumes"),
-        join_quote(&names)
-    );
+    let detail = format!("{} {}", plural(names.len(), "volume", "volumes"), join_quote(&names));
     Some(Violation::new(ID, "hostPath volumes", detail, span))
 }
 

@@ -1,19 +1,11 @@
 //! `hostPorts` (baseline): no container port may be bound to a host port.
 
-use super::{
-    CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted,
-};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted};
 
 pub(super) const ID: &str = "hostPorts";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();

@@ -1,20 +1,11 @@
 //! `hostProbesAndHostLifecycle` (baseline, from 1.34): probes and lifecycle handlers must not name a host.
 
-use super::{
-    CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural,
-    sorted,
-};
+use super::{CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural, sorted};
 
 pub(super) const ID: &str = "hostProbesAndHostLifecycle";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[34],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[34], overrides: &[], overrides_from: 0, doc: DOC };
 
 /// The handlers inspected, in the order they are visited within a container.
 const HANDLERS: [&[&str]; 5] = [
@@ -49,11 +40,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         "{} {} {} {}",
         containers_phrase(&names),
         plural(names.len(), "uses", "use"),
-        plural(
-            hosts.len(),
-            "probe or lifecycle host",
-            "probe or lifecycle hosts"
-        ),
+        plural(hosts.len(), "probe or lifecycle host", "probe or lifecycle hosts"),
         join_quote(&hosts)
     );
     Some(Violation::new(ID, "probe or lifecycle host", detail, span))

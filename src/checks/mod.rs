@@ -63,9 +63,7 @@ impl FromStr for Level {
         match s {
             "baseline" => Ok(Level::Baseline),
             "restricted" => Ok(Level::Restricted),
-            _ => Err(format!(
-                "invalid level {s:?}: must be one of baseline, restricted"
-            )),
+            _ => Err(format!("invalid level {s:?}: must be one of baseline, restricted")),
         }
     }
 }
@@ -81,17 +79,11 @@ pub struct PolicyVersion {
 }
 
 impl PolicyVersion {
-    pub const LATEST: PolicyVersion = PolicyVersion {
-        minor: u32::MAX,
-        latest: true,
-    };
+    pub const LATEST: PolicyVersion = PolicyVersion { minor: u32::MAX, latest: true };
 
     /// The version `v1.<minor>`.
     pub const fn v1(minor: u32) -> PolicyVersion {
-        PolicyVersion {
-            minor,
-            latest: false,
-        }
+        PolicyVersion { minor, latest: false }
     }
 
     /// Parse `latest` or `v1.N` (`^v1\.(0|[1-9][0-9]*)$`, as PSA's `ParseVersion`).
@@ -107,30 +99,20 @@ impl PolicyVersion {
         if !canonical {
             return Err(invalid());
         }
-        let minor = digits
-            .parse()
-            .map_err(|_| format!("invalid policy version {s:?}: minor version is too large"))?;
+        let minor = digits.parse().map_err(|_| format!("invalid policy version {s:?}: minor version is too large"))?;
         Ok(PolicyVersion::v1(minor))
     }
 
     /// The minor version the checks are evaluated at: `latest` and anything newer than
     /// [`MAX_MINOR`] are clamped to it.
     pub fn effective_minor(&self) -> u32 {
-        if self.latest {
-            MAX_MINOR
-        } else {
-            self.minor.min(MAX_MINOR)
-        }
+        if self.latest { MAX_MINOR } else { self.minor.min(MAX_MINOR) }
     }
 }
 
 impl fmt::Display for PolicyVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.latest {
-            f.write_str("latest")
-        } else {
-            write!(f, "v1.{}", self.minor)
-        }
+        if self.latest { f.write_str("latest") } else { write!(f, "v1.{}", self.minor) }
     }
 }
 
@@ -160,12 +142,7 @@ pub struct Violation {
 
 impl Violation {
     fn new(check: &'static str, reason: &str, detail: String, span: Span) -> Violation {
-        Violation {
-            check,
-            reason: reason.to_owned(),
-            detail,
-            span,
-        }
+        Violation { check, reason: reason.to_owned(), detail, span }
     }
 }
 
@@ -186,11 +163,7 @@ pub struct CheckInfo {
 impl CheckInfo {
     /// The variant (its minimum minor) in force at `minor`, or `None` when the check does not exist yet.
     fn variant_at(&self, minor: u32) -> Option<u32> {
-        self.variants
-            .iter()
-            .copied()
-            .take_while(|&v| v <= minor)
-            .last()
+        self.variants.iter().copied().take_while(|&v| v <= minor).last()
     }
 }
 
@@ -249,25 +222,13 @@ fn overridden(id: &str, minor: u32) -> bool {
 
 /// The checks evaluated at `level` and `version`, each with its evaluator and the variant in force,
 /// in result order.
-fn active(
-    level: Level,
-    version: PolicyVersion,
-) -> impl Iterator<Item = (&'static CheckInfo, EvalFn, u32)> {
+fn active(level: Level, version: PolicyVersion) -> impl Iterator<Item = (&'static CheckInfo, EvalFn, u32)> {
     let minor = version.effective_minor();
-    REGISTRY
-        .iter()
-        .zip(EVALUATORS)
-        .filter_map(move |(c, &eval)| {
-            let skipped = c.level > level
-                || (level == Level::Restricted
-                    && c.level == Level::Baseline
-                    && overridden(c.id, minor));
-            if skipped {
-                None
-            } else {
-                c.variant_at(minor).map(|variant| (c, eval, variant))
-            }
-        })
+    REGISTRY.iter().zip(EVALUATORS).filter_map(move |(c, &eval)| {
+        let skipped =
+            c.level > level || (level == Level::Restricted && c.level == Level::Baseline && overridden(c.id, minor));
+        if skipped { None } else { c.variant_at(minor).map(|variant| (c, eval, variant)) }
+    })
 }
 
 /// The ids evaluated at `level` and `version`, in PSA's result order.
@@ -277,9 +238,7 @@ pub fn active_checks(level: Level, version: PolicyVersion) -> Vec<&'static str> 
 
 /// Evaluate one pod: the failed checks, in result order.
 pub fn evaluate(level: Level, version: PolicyVersion, pod: &PodView) -> Vec<Violation> {
-    active(level, version)
-        .filter_map(|(_, eval, variant)| eval(pod, variant))
-        .collect()
+    active(level, version).filter_map(|(_, eval, variant)| eval(pod, variant)).collect()
 }
 
 // ----- reading the tree ----------------------------------------------------------------------
@@ -301,11 +260,7 @@ fn string_or_empty<'a>(node: &'a Node, path: &[&str]) -> &'a str {
 
 /// A string value, with `null` read as `""` (Go decodes `null` into a string as the empty string).
 fn string_value(node: &Node) -> Option<&str> {
-    if node.is_null() {
-        Some("")
-    } else {
-        node.as_str()
-    }
+    if node.is_null() { Some("") } else { node.as_str() }
 }
 
 /// A container's (or volume's) name, `""` when unset.
@@ -327,9 +282,7 @@ fn nearest(node: &Node, path: &[&str]) -> Span {
 
 /// The containers in PSA's visit order: init containers, containers, then ephemeral containers.
 fn containers(spec: &Node) -> impl Iterator<Item = &Node> {
-    ["initContainers", "containers", "ephemeralContainers"]
-        .into_iter()
-        .flat_map(move |key| items(spec, key))
+    ["initContainers", "containers", "ephemeralContainers"].into_iter().flat_map(move |key| items(spec, key))
 }
 
 /// The pod's security context, if set.
@@ -350,10 +303,7 @@ fn host_users_false(spec: &Node) -> bool {
 /// The pod's security context, then each container's, in visit order (those that are set).
 fn security_contexts<'a>(spec: &'a Node) -> impl Iterator<Item = (Owner<'a>, &'a Node)> {
     let pod = pod_security_context(spec).map(|sc| (Owner::Pod, sc));
-    let containers = containers(spec).filter_map(|c| {
-        c.field("securityContext")
-            .map(|sc| (Owner::Container(c), sc))
-    });
+    let containers = containers(spec).filter_map(|c| c.field("securityContext").map(|sc| (Owner::Container(c), sc)));
     pod.into_iter().chain(containers)
 }
 
@@ -403,11 +353,7 @@ fn sorted<T: Ord>(mut values: Vec<T>) -> Vec<T> {
 
 /// `container "a"` or `containers "a", "b"`.
 fn containers_phrase(names: &[&str]) -> String {
-    format!(
-        "{} {}",
-        plural(names.len(), "container", "containers"),
-        join_quote(names)
-    )
+    format!("{} {}", plural(names.len(), "container", "containers"), join_quote(names))
 }
 
 /// A string quoted as Go's `%q` (`strconv.Quote`) does: `"` and `\` escaped, control and other
@@ -433,11 +379,7 @@ fn go_quote(s: &str) -> String {
             }
             c if !go_printable(c) => {
                 let code = u32::from(c);
-                let _ = if code < 0x10000 {
-                    write!(out, "\\u{code:04x}")
-                } else {
-                    write!(out, "\\U{code:08x}")
-                };
+                let _ = if code < 0x10000 { write!(out, "\\u{code:04x}") } else { write!(out, "\\U{code:08x}") };
             }
             c => out.push(c),
         }

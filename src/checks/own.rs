@@ -6,14 +6,8 @@ use super::{CheckInfo, Level, PodView, Violation};
 /// The id of the service-account token check.
 pub const AUTOMOUNT: &str = "automountServiceAccountToken";
 
-pub const INFO: CheckInfo = CheckInfo {
-    id: AUTOMOUNT,
-    level: Level::Restricted,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub const INFO: CheckInfo =
+    CheckInfo { id: AUTOMOUNT, level: Level::Restricted, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 /// podsec's own checks in result order.
 pub fn registry() -> &'static [CheckInfo] {

@@ -4,14 +4,8 @@ use super::{CheckInfo, Level, PodView, Setters, Violation, containers, name};
 
 pub(super) const ID: &str = "privileged";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();
@@ -23,10 +17,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         }
     }
     let span = bad.span?;
-    let detail = format!(
-        "{} must not set securityContext.privileged=true",
-        bad.phrase()
-    );
+    let detail = format!("{} must not set securityContext.privileged=true", bad.phrase());
     Some(Violation::new(ID, "privileged", detail, span))
 }
 

@@ -1,20 +1,11 @@
 //! `procMount` (baseline): containers must use the default (masked) `/proc` mount.
 
-use super::{
-    CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, join_quote, name,
-    sorted,
-};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, join_quote, name, sorted};
 
 pub(super) const ID: &str = "procMount";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 35],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 35], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {
@@ -37,11 +28,7 @@ pub(super) fn unconditional(id: &'static str, pod: &PodView<'_>) -> Option<Viola
         }
     }
     let span = bad.span?;
-    let detail = format!(
-        "{} must not set securityContext.procMount to {}",
-        bad.phrase(),
-        join_quote(&sorted(values))
-    );
+    let detail = format!("{} must not set securityContext.procMount to {}", bad.phrase(), join_quote(&sorted(values)));
     Some(Violation::new(id, "procMount", detail, span))
 }
 

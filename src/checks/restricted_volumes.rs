@@ -58,21 +58,11 @@ fn restricted_type(volume: &Node) -> Option<&'static str> {
     if ALLOWED.iter().any(|source| volume.field(source).is_some()) {
         return None;
     }
-    Some(
-        RESTRICTED
-            .iter()
-            .find(|source| volume.field(source).is_some())
-            .copied()
-            .unwrap_or("unknown"),
-    )
+    Some(RESTRICTED.iter().find(|source| volume.field(source).is_some()).copied().unwrap_or("unknown"))
 }
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
-    let restricted = || {
-        items(pod.spec, "volumes")
-            .iter()
-            .filter_map(|v| Some((v, restricted_type(v)?)))
-    };
+    let restricted = || items(pod.spec, "volumes").iter().filter_map(|v| Some((v, restricted_type(v)?)));
     let span = restricted().next()?.0.span;
     let (names, types): (Vec<&str>, Vec<&str>) = restricted().map(|(v, t)| (name(v), t)).unzip();
     let types = sorted(types);
@@ -81,11 +71,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         plural(names.len(), "volume", "volumes"),
         join_quote(&names),
         plural(names.len(), "uses", "use"),
-        plural(
-            types.len(),
-            "restricted volume type",
-            "restricted volume types"
-        ),
+        plural(types.len(), "restricted volume type", "restricted volume types"),
         join_quote(&types)
     );
     Some(Violation::new(ID, "restricted volume types", detail, span))

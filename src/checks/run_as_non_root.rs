@@ -1,21 +1,14 @@
 //! `runAsNonRoot` (restricted): the pod or every container must require a non-root user.
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, name, nearest,
-    pod_security_context,
+    CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, name, nearest, pod_security_context,
 };
 use crate::yaml::Node;
 
 pub(super) const ID: &str = "runAsNonRoot";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[0, 35],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Restricted, variants: &[0, 35], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {
@@ -42,17 +35,11 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
         }
     }
     if let Some(span) = explicit.span {
-        let detail = format!(
-            "{} must not set securityContext.runAsNonRoot=false",
-            explicit.phrase()
-        );
+        let detail = format!("{} must not set securityContext.runAsNonRoot=false", explicit.phrase());
         return Some(Violation::new(ID, "runAsNonRoot != true", detail, span));
     }
     let span = implicit.span?;
-    let detail = format!(
-        "pod or {} must set securityContext.runAsNonRoot=true",
-        implicit.phrase()
-    );
+    let detail = format!("pod or {} must set securityContext.runAsNonRoot=true", implicit.phrase());
     Some(Violation::new(ID, "runAsNonRoot != true", detail, span))
 }
 

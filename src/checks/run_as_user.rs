@@ -4,14 +4,8 @@ use super::{CheckInfo, Level, PodView, Setters, Violation, host_users_false, sec
 
 pub(super) const ID: &str = "runAsUser";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[23, 35],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Restricted, variants: &[23, 35], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {

@@ -1,26 +1,17 @@
 //! `seLinuxOptions` (baseline): only the container SELinux types, and no user or role.
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, join_quote, plural, security_contexts, sorted,
-    string_or_empty,
+    CheckInfo, Level, PodView, Setters, Violation, join_quote, plural, security_contexts, sorted, string_or_empty,
 };
 
 pub(super) const ID: &str = "seLinuxOptions";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 31],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 31], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn allowed_type(variant: u32, selinux_type: &str) -> bool {
-    matches!(
-        selinux_type,
-        "" | "container_t" | "container_init_t" | "container_kvm_t"
-    ) || (variant >= 31 && selinux_type == "container_engine_t")
+    matches!(selinux_type, "" | "container_t" | "container_init_t" | "container_kvm_t")
+        || (variant >= 31 && selinux_type == "container_engine_t")
 }
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
@@ -53,11 +44,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let bad_types = sorted(bad_types);
     let mut data = Vec::with_capacity(3);
     if !bad_types.is_empty() {
-        data.push(format!(
-            "{} {}",
-            plural(bad_types.len(), "type", "types"),
-            join_quote(&bad_types)
-        ));
+        data.push(format!("{} {}", plural(bad_types.len(), "type", "types"), join_quote(&bad_types)));
     }
     if user_set {
         data.push("user may not be set".to_owned());
@@ -65,11 +52,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if role_set {
         data.push("role may not be set".to_owned());
     }
-    let detail = format!(
-        "{} set forbidden securityContext.seLinuxOptions: {}",
-        setters.phrase(),
-        data.join("; ")
-    );
+    let detail = format!("{} set forbidden securityContext.seLinuxOptions: {}", setters.phrase(), data.join("; "));
     Some(Violation::new(ID, "seLinuxOptions", detail, span))
 }
 

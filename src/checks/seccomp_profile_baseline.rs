@@ -2,42 +2,27 @@
 //! fields from 1.19).
 
 use super::{
-    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, containers, go_quote,
-    name, plural, seccomp_types_detail, sorted,
+    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, containers, go_quote, name, plural,
+    seccomp_types_detail, sorted,
 };
 
 pub(super) const ID: &str = "seccompProfile_baseline";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 19],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 19], overrides: &[], overrides_from: 0, doc: DOC };
 
 const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
-    if variant >= 19 {
-        fields(pod)
-    } else {
-        annotations_1_0(pod)
-    }
+    if variant >= 19 { fields(pod) } else { annotations_1_0(pod) }
 }
 
 /// v1.19: the `seccompProfile.type` fields; unset is allowed.
 fn fields(pod: &PodView<'_>) -> Option<Violation> {
     let (setters, bad_types) = bad_profile_types(pod.spec, "seccompProfile");
     let span = setters.span?;
-    Some(Violation::new(
-        ID,
-        "seccompProfile",
-        seccomp_types_detail(&setters, bad_types),
-        span,
-    ))
+    Some(Violation::new(ID, "seccompProfile", seccomp_types_detail(&setters, bad_types), span))
 }
 
 fn allowed_annotation(value: &str) -> bool {
@@ -48,8 +33,7 @@ fn allowed_annotation(value: &str) -> bool {
 fn annotations_1_0(pod: &PodView<'_>) -> Option<Violation> {
     let pod_annotation = annotations(pod.meta).find(|(key, ..)| *key == POD_ANNOTATION);
     let container_annotations = containers(pod.spec).filter_map(|c| {
-        annotations(pod.meta)
-            .find(|(key, ..)| key.strip_prefix(CONTAINER_ANNOTATION_PREFIX) == Some(name(c)))
+        annotations(pod.meta).find(|(key, ..)| key.strip_prefix(CONTAINER_ANNOTATION_PREFIX) == Some(name(c)))
     });
     let mut bad = Vec::new();
     let mut span = None;
@@ -61,11 +45,7 @@ fn annotations_1_0(pod: &PodView<'_>) -> Option<Violation> {
     }
     let span = span?;
     let bad = sorted(bad);
-    let detail = format!(
-        "forbidden {} {}",
-        plural(bad.len(), "annotation", "annotations"),
-        bad.join(", ")
-    );
+    let detail = format!("forbidden {} {}", plural(bad.len(), "annotation", "annotations"), bad.join(", "));
     Some(Violation::new(ID, "seccompProfile", detail, span))
 }
 

@@ -2,8 +2,8 @@
 //! `RuntimeDefault` or a `Localhost` seccomp profile, set on the pod or on the container.
 
 use super::{
-    CheckInfo, Level, PodView, Setters, Violation, bad_profile_types, containers, is_windows, name,
-    nearest, pod_security_context, seccomp_types_detail,
+    CheckInfo, Level, PodView, Setters, Violation, bad_profile_types, containers, is_windows, name, nearest,
+    pod_security_context, seccomp_types_detail,
 };
 
 pub(super) const ID: &str = "seccompProfile_restricted";

@@ -32,24 +32,15 @@ const ALLOWED: [(u32, &str); 14] = [
 ];
 
 pub(super) fn allowed(variant: u32, sysctl: &str) -> bool {
-    ALLOWED
-        .iter()
-        .any(|&(since, name)| since <= variant && name == sysctl)
+    ALLOWED.iter().any(|&(since, name)| since <= variant && name == sysctl)
 }
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let sysctls = pod_security_context(pod.spec).map_or(&[][..], |sc| items(sc, "sysctls"));
-    let forbidden = || {
-        sysctls
-            .iter()
-            .map(|s| (s, string_or_empty(s, &["name"])))
-            .filter(|(_, name)| !allowed(variant, name))
-    };
+    let forbidden =
+        || sysctls.iter().map(|s| (s, string_or_empty(s, &["name"]))).filter(|(_, name)| !allowed(variant, name));
     let span = forbidden().next()?.0.span;
-    let detail = forbidden()
-        .map(|(_, name)| name)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let detail = forbidden().map(|(_, name)| name).collect::<Vec<_>>().join(", ");
     Some(Violation::new(ID, "forbidden sysctls", detail, span))
 }
 

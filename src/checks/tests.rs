@@ -50,18 +50,12 @@ impl Pod {
     }
 
     fn view(&self) -> PodView<'_> {
-        PodView {
-            meta: Some(&self.meta),
-            spec: &self.spec,
-        }
+        PodView { meta: Some(&self.meta), spec: &self.spec }
     }
 
     /// `reason (detail)` of every violation, as PSA prints them.
     fn eval(&self, level: Level, version: PolicyVersion) -> Vec<String> {
-        evaluate(level, version, &self.view())
-            .into_iter()
-            .map(|v| format!("{} ({})", v.reason, v.detail))
-            .collect()
+        evaluate(level, version, &self.view()).into_iter().map(|v| format!("{} ({})", v.reason, v.detail)).collect()
     }
 
     /// One check at one policy minor: `(reason, detail)`, or `None` when it passes.
@@ -70,13 +64,8 @@ impl Pod {
     }
 
     fn violation(&self, id: &str, minor: u32) -> Option<Violation> {
-        let index = REGISTRY
-            .iter()
-            .position(|c| c.id == id)
-            .expect("known check");
-        let variant = REGISTRY[index]
-            .variant_at(minor)
-            .expect("check exists at this minor");
+        let index = REGISTRY.iter().position(|c| c.id == id).expect("known check");
+        let variant = REGISTRY[index].variant_at(minor).expect("check exists at this minor");
         let violation = EVALUATORS[index](&self.view(), variant);
         if let Some(v) = &violation {
             assert_eq!(v.check, id);
@@ -122,9 +111,7 @@ fn parses_versions() {
     assert_eq!("v1.0".parse::<PolicyVersion>(), Ok(v(0)));
     assert_eq!("v1.25".parse::<PolicyVersion>(), Ok(v(25)));
     assert_eq!("v1.99".parse::<PolicyVersion>(), Ok(v(99)));
-    for bad in [
-        "", "v1.", "v1.01", "1.30", "v2.0", "v1.2.3", "v1.-1", "v1.+1", "Latest", "v1.a",
-    ] {
+    for bad in ["", "v1.", "v1.01", "1.30", "v2.0", "v1.2.3", "v1.-1", "v1.+1", "Latest", "v1.a"] {
         let err = PolicyVersion::parse(bad).expect_err(bad);
         assert!(err.contains("must be \"latest\" or \"v1.x\""), "{err}");
     }
@@ -142,14 +129,10 @@ fn clamps_versions() {
     assert_eq!(active_checks(R, v(99)), active_checks(R, LATEST));
     assert_eq!(active_checks(B, v(99)), active_checks(B, v(37)));
     // sysctls 1.37 applies at v1.99 and latest, not at v1.36.
-    let pod =
-        Pod::new(json!({"securityContext": {"sysctls": [{"name": "net.ipv4.tcp_notsent_lowat"}]}}));
+    let pod = Pod::new(json!({"securityContext": {"sysctls": [{"name": "net.ipv4.tcp_notsent_lowat"}]}}));
     assert!(pod.eval(B, v(99)).is_empty());
     assert!(pod.eval(B, LATEST).is_empty());
-    assert_eq!(
-        pod.eval(B, v(36)),
-        ["forbidden sysctls (net.ipv4.tcp_notsent_lowat)"]
-    );
+    assert_eq!(pod.eval(B, v(36)), ["forbidden sysctls (net.ipv4.tcp_notsent_lowat)"]);
 }
 
 #[test]
@@ -166,11 +149,7 @@ fn parses_levels() {
 fn registry_is_in_result_order() {
     assert_eq!(registry().len(), 19);
     for level in [B, R] {
-        let ids: Vec<&str> = registry()
-            .iter()
-            .filter(|c| c.level == level)
-            .map(|c| c.id)
-            .collect();
+        let ids: Vec<&str> = registry().iter().filter(|c| c.level == level).map(|c| c.id).collect();
         let mut sorted_ids = ids.clone();
         sorted_ids.sort_unstable();
         assert_eq!(ids, sorted_ids);
@@ -178,27 +157,16 @@ fn registry_is_in_result_order() {
     let levels: Vec<Level> = registry().iter().map(|c| c.level).collect();
     assert!(levels.is_sorted());
     for check in registry() {
-        assert!(
-            !check.variants.is_empty() && check.variants.is_sorted(),
-            "{}",
-            check.id
-        );
+        assert!(!check.variants.is_empty() && check.variants.is_sorted(), "{}", check.id);
         assert!(check.variants.iter().all(|&v| v <= MAX_MINOR));
-        assert!(
-            check.overrides.is_empty() || check.level == R,
-            "{}",
-            check.id
-        );
+        assert!(check.overrides.is_empty() || check.level == R, "{}", check.id);
         for id in check.overrides {
             assert_eq!(info(id).map(|c| c.level), Some(B), "{id}");
         }
         assert_eq!(info(check.id).map(|c| c.id), Some(check.id));
     }
     assert!(info("nope").is_none());
-    assert_eq!(
-        registry().iter().filter_map(|c| c.variants.last()).max(),
-        Some(&MAX_MINOR)
-    );
+    assert_eq!(registry().iter().filter_map(|c| c.variants.last()).max(), Some(&MAX_MINOR));
 }
 
 #[test]
@@ -206,23 +174,13 @@ fn docs_have_the_sections() {
     for check in registry() {
         assert!(!check.doc.starts_with("# "), "{}", check.id);
         let mut at = 0;
-        for section in [
-            "## What it checks",
-            "## Allowed values",
-            "## Versions",
-            "## Why",
-            "## Example",
-        ] {
+        for section in ["## What it checks", "## Allowed values", "## Versions", "## Why", "## Example"] {
             let found = check.doc[at..].find(section);
             assert!(found.is_some(), "{}: {section}", check.id);
             at += found.unwrap_or_default();
         }
         for variant in check.variants {
-            assert!(
-                check.doc.contains(&format!("**v1.{variant}**")),
-                "{} v1.{variant}",
-                check.id
-            );
+            assert!(check.doc.contains(&format!("**v1.{variant}**")), "{} v1.{variant}", check.id);
         }
     }
 }
@@ -313,16 +271,13 @@ fn overrides_apply_from_their_version() {
     );
     assert_eq!(
         seccomp.eval(R, v(18)),
-        [
-            "seccompProfile (forbidden annotation seccomp.security.alpha.kubernetes.io/pod=\"unconfined\")"
-        ]
+        ["seccompProfile (forbidden annotation seccomp.security.alpha.kubernetes.io/pod=\"unconfined\")"]
     );
     // Restricted v1.21 runs the baseline capabilities check: only the add allow-list.
-    let caps = Pod::new(
-        json!({"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+    let caps =
+        Pod::new(json!({"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [c("a", json!({"allowPrivilegeEscalation": false,
-                                      "capabilities": {"add": ["SYS_ADMIN", "CHOWN"]}}))]}),
-    );
+                                      "capabilities": {"add": ["SYS_ADMIN", "CHOWN"]}}))]}));
     assert_eq!(
         caps.eval(R, v(21)),
         [
@@ -337,15 +292,11 @@ fn overrides_apply_from_their_version() {
     );
     // At restricted level a hostPath volume is reported by restrictedVolumes.
     let host_path = Pod::new(json!({"volumes": [{"name": "x", "hostPath": {"path": "/"}}]}));
-    assert_eq!(
-        host_path.eval(B, LATEST),
-        ["hostPath volumes (volume \"x\")"]
-    );
+    assert_eq!(host_path.eval(B, LATEST), ["hostPath volumes (volume \"x\")"]);
     assert!(
-        host_path.eval(R, LATEST).contains(
-            &"restricted volume types (volume \"x\" uses restricted volume type \"hostPath\")"
-                .to_owned()
-        )
+        host_path
+            .eval(R, LATEST)
+            .contains(&"restricted volume types (volume \"x\" uses restricted volume type \"hostPath\")".to_owned())
     );
 }
 
@@ -360,10 +311,7 @@ fn bare_nginx_at_restricted_latest() {
          seccompProfile (pod or container \"nginx\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"
     );
     assert!(pod.eval(B, LATEST).is_empty());
-    let spans: Vec<Span> = evaluate(R, LATEST, &pod.view())
-        .iter()
-        .map(|v| v.span)
-        .collect();
+    let spans: Vec<Span> = evaluate(R, LATEST, &pod.view()).iter().map(|v| v.span).collect();
     assert_eq!(spans, [pod.span(&["containers", "0"]); 4]);
 }
 
@@ -386,12 +334,8 @@ fn results_follow_the_check_order() {
                                      "capabilities": {"add": ["SYS_ADMIN"]}}}],
         }),
     );
-    let checks = |level, version| -> Vec<&str> {
-        evaluate(level, version, &pod.view())
-            .iter()
-            .map(|v| v.check)
-            .collect()
-    };
+    let checks =
+        |level, version| -> Vec<&str> { evaluate(level, version, &pod.view()).iter().map(|v| v.check).collect() };
     assert_eq!(checks(B, LATEST), active_checks(B, LATEST));
     assert_eq!(checks(R, LATEST), active_checks(R, LATEST));
     assert_eq!(checks(R, v(0)), active_checks(R, v(0)));
@@ -409,17 +353,11 @@ fn privileged() {
     let expected = "containers \"d\", \"e\" must not set securityContext.privileged=true";
     assert_eq!(pod.check("privileged", 0), detail("privileged", expected));
     let v = pod.violation("privileged", 0).expect("violation");
-    assert_eq!(
-        v.span,
-        pod.span(&["containers", "1", "securityContext", "privileged"])
-    );
+    assert_eq!(v.span, pod.span(&["containers", "1", "securityContext", "privileged"]));
     let one = Pod::new(json!({"containers": [c("a", json!({"privileged": true}))]}));
     assert_eq!(
         one.check("privileged", 0),
-        detail(
-            "privileged",
-            "container \"a\" must not set securityContext.privileged=true"
-        )
+        detail("privileged", "container \"a\" must not set securityContext.privileged=true")
     );
     let fine = Pod::new(json!({"containers": [c("a", json!({"privileged": false}))]}));
     assert_eq!(fine.check("privileged", 0), None);
@@ -430,24 +368,12 @@ fn host_namespaces() {
     let pod = Pod::new(json!({"hostIPC": true, "hostPID": true, "hostNetwork": true}));
     assert_eq!(
         pod.check("hostNamespaces", 0),
-        detail(
-            "host namespaces",
-            "hostNetwork=true, hostPID=true, hostIPC=true"
-        )
+        detail("host namespaces", "hostNetwork=true, hostPID=true, hostIPC=true")
     );
-    assert_eq!(
-        pod.violation("hostNamespaces", 0).map(|v| v.span),
-        Some(pod.span(&["hostNetwork"]))
-    );
+    assert_eq!(pod.violation("hostNamespaces", 0).map(|v| v.span), Some(pod.span(&["hostNetwork"])));
     let pid = Pod::new(json!({"hostNetwork": false, "hostPID": true, "hostIPC": null}));
-    assert_eq!(
-        pid.check("hostNamespaces", 0),
-        detail("host namespaces", "hostPID=true")
-    );
-    assert_eq!(
-        Pod::new(json!({"hostNetwork": false})).check("hostNamespaces", 0),
-        None
-    );
+    assert_eq!(pid.check("hostNamespaces", 0), detail("host namespaces", "hostPID=true"));
+    assert_eq!(Pod::new(json!({"hostNetwork": false})).check("hostNamespaces", 0), None);
 }
 
 #[test]
@@ -458,14 +384,8 @@ fn host_path_volumes() {
         {"name": "n", "hostPath": null},
         {"name": "b", "hostPath": {}},
     ]}));
-    assert_eq!(
-        pod.check("hostPathVolumes", 0),
-        detail("hostPath volumes", "volumes \"a\", \"b\"")
-    );
-    assert_eq!(
-        pod.violation("hostPathVolumes", 0).map(|v| v.span),
-        Some(pod.span(&["volumes", "0"]))
-    );
+    assert_eq!(pod.check("hostPathVolumes", 0), detail("hostPath volumes", "volumes \"a\", \"b\""));
+    assert_eq!(pod.violation("hostPathVolumes", 0).map(|v| v.span), Some(pod.span(&["volumes", "0"])));
 }
 
 #[test]
@@ -475,10 +395,7 @@ fn host_ports() {
         {"name": "a", "image": "x", "ports": [{"containerPort": 80, "hostPort": 0}]},
         {"name": "b", "image": "x", "ports": [{"containerPort": 80}, {"containerPort": 20, "hostPort": 20}]},
     ]}));
-    assert_eq!(
-        one.check("hostPorts", 0),
-        detail("hostPort", "container \"b\" uses hostPort 20")
-    );
+    assert_eq!(one.check("hostPorts", 0), detail("hostPort", "container \"b\" uses hostPort 20"));
     assert_eq!(
         one.violation("hostPorts", 0).map(|v| v.span),
         Some(one.span(&["containers", "1", "ports", "1", "hostPort"]))
@@ -487,20 +404,9 @@ fn host_ports() {
         "initContainers": [{"name": "b", "image": "x", "ports": [{"hostPort": 10}, {"hostPort": 20}]}],
         "containers": [{"name": "c", "image": "x", "ports": [{"hostPort": 30}, {"hostPort": 10}]}],
     }));
-    assert_eq!(
-        two.check("hostPorts", 0),
-        detail(
-            "hostPort",
-            "containers \"b\", \"c\" use hostPorts 10, 20, 30"
-        )
-    );
-    let strings = Pod::new(
-        json!({"ephemeralContainers": [ports(json!([{"hostPort": 80}, {"hostPort": 10000}]))]}),
-    );
-    assert_eq!(
-        strings.check("hostPorts", 0),
-        detail("hostPort", "container \"x\" uses hostPorts 10000, 80")
-    );
+    assert_eq!(two.check("hostPorts", 0), detail("hostPort", "containers \"b\", \"c\" use hostPorts 10, 20, 30"));
+    let strings = Pod::new(json!({"ephemeralContainers": [ports(json!([{"hostPort": 80}, {"hostPort": 10000}]))]}));
+    assert_eq!(strings.check("hostPorts", 0), detail("hostPort", "container \"x\" uses hostPorts 10000, 80"));
 }
 
 #[test]
@@ -519,8 +425,7 @@ fn host_probes_and_host_lifecycle() {
         )
     );
     assert_eq!(
-        pod.violation("hostProbesAndHostLifecycle", 34)
-            .map(|v| v.span),
+        pod.violation("hostProbesAndHostLifecycle", 34).map(|v| v.span),
         Some(pod.span(&["containers", "0", "livenessProbe", "httpGet", "host"]))
     );
     let two = Pod::new(json!({
@@ -558,18 +463,9 @@ fn capabilities_baseline() {
     );
     assert_eq!(
         pod.violation("capabilities_baseline", 0).map(|v| v.span),
-        Some(pod.span(&[
-            "containers",
-            "0",
-            "securityContext",
-            "capabilities",
-            "add",
-            "0"
-        ]))
+        Some(pod.span(&["containers", "0", "securityContext", "capabilities", "add", "0"]))
     );
-    let case = Pod::new(
-        json!({"containers": [c("a", json!({"capabilities": {"add": ["chown", "CAP_CHOWN"]}}))]}),
-    );
+    let case = Pod::new(json!({"containers": [c("a", json!({"capabilities": {"add": ["chown", "CAP_CHOWN"]}}))]}));
     assert_eq!(
         case.check("capabilities_baseline", 0),
         detail(
@@ -606,9 +502,8 @@ fn capabilities_restricted() {
             "containers \"a\", \"b\" must set securityContext.capabilities.drop=[\"ALL\"]"
         )
     );
-    let add_only = Pod::new(
-        json!({"containers": [c("a", json!({"capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}}))]}),
-    );
+    let add_only =
+        Pod::new(json!({"containers": [c("a", json!({"capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}}))]}));
     assert_eq!(
         add_only.check("capabilities_restricted", 25),
         detail(
@@ -620,16 +515,11 @@ fn capabilities_restricted() {
 
 #[test]
 fn app_armor_profile() {
-    let pod = Pod::new(
-        json!({"securityContext": {"appArmorProfile": {"type": "Unconfined"}},
-                              "containers": [c("a", json!({"appArmorProfile": {"type": "RuntimeDefault"}}))]}),
-    );
+    let pod = Pod::new(json!({"securityContext": {"appArmorProfile": {"type": "Unconfined"}},
+                              "containers": [c("a", json!({"appArmorProfile": {"type": "RuntimeDefault"}}))]}));
     assert_eq!(
         pod.check("appArmorProfile", 0),
-        detail(
-            "forbidden AppArmor profile",
-            "pod must not set AppArmor profile type to \"Unconfined\""
-        )
+        detail("forbidden AppArmor profile", "pod must not set AppArmor profile type to \"Unconfined\"")
     );
     let container = Pod::new(json!({
         "securityContext": {"appArmorProfile": {"type": "Localhost", "localhostProfile": "p"}},
@@ -637,10 +527,7 @@ fn app_armor_profile() {
     }));
     assert_eq!(
         container.check("appArmorProfile", 0),
-        detail(
-            "forbidden AppArmor profile",
-            "container \"foo\" must not set AppArmor profile type to \"Unconfined\""
-        )
+        detail("forbidden AppArmor profile", "container \"foo\" must not set AppArmor profile type to \"Unconfined\"")
     );
     let prefix = "container.apparmor.security.beta.kubernetes.io/";
     let annotations = Pod::with_meta(
@@ -703,18 +590,13 @@ fn se_linux_options() {
     let user = Pod::new(json!({"securityContext": {"seLinuxOptions": {"user": "system_u"}}}));
     assert_eq!(
         user.check("seLinuxOptions", 0),
-        detail(
-            "seLinuxOptions",
-            "pod set forbidden securityContext.seLinuxOptions: user may not be set"
-        )
+        detail("seLinuxOptions", "pod set forbidden securityContext.seLinuxOptions: user may not be set")
     );
     assert_eq!(
         user.violation("seLinuxOptions", 0).map(|v| v.span),
         Some(user.span(&["securityContext", "seLinuxOptions", "user"]))
     );
-    let engine = Pod::new(
-        json!({"containers": [c("a", json!({"seLinuxOptions": {"type": "container_engine_t"}}))]}),
-    );
+    let engine = Pod::new(json!({"containers": [c("a", json!({"seLinuxOptions": {"type": "container_engine_t"}}))]}));
     assert_eq!(
         engine.check("seLinuxOptions", 30),
         detail(
@@ -742,10 +624,7 @@ fn proc_mount() {
     );
     assert_eq!(pod.check("procMount", 0), expected);
     assert_eq!(pod.check("procMount_restricted", 35), expected);
-    assert_eq!(
-        pod.violation("procMount_restricted", 35).map(|v| v.check),
-        Some("procMount_restricted")
-    );
+    assert_eq!(pod.violation("procMount_restricted", 35).map(|v| v.check), Some("procMount_restricted"));
 }
 
 #[test]
@@ -756,10 +635,7 @@ fn seccomp_profile_baseline_annotations() {
     );
     assert_eq!(
         pod_only.check("seccompProfile_baseline", 0),
-        detail(
-            "seccompProfile",
-            "forbidden annotation seccomp.security.alpha.kubernetes.io/pod=\"unconfined\""
-        )
+        detail("seccompProfile", "forbidden annotation seccomp.security.alpha.kubernetes.io/pod=\"unconfined\"")
     );
     let prefix = "container.seccomp.security.alpha.kubernetes.io/";
     let many = Pod::with_meta(
@@ -784,16 +660,11 @@ fn seccomp_profile_baseline_annotations() {
     );
     // The annotations are ignored from v1.19.
     assert_eq!(many.check("seccompProfile_baseline", 19), None);
-    let empty = Pod::with_meta(
-        json!({"annotations": {format!("{prefix}a"): ""}}),
-        json!({"containers": [c("a", json!({}))]}),
-    );
+    let empty =
+        Pod::with_meta(json!({"annotations": {format!("{prefix}a"): ""}}), json!({"containers": [c("a", json!({}))]}));
     assert_eq!(
         empty.check("seccompProfile_baseline", 18),
-        detail(
-            "seccompProfile",
-            "forbidden annotation container.seccomp.security.alpha.kubernetes.io/a=\"\""
-        )
+        detail("seccompProfile", "forbidden annotation container.seccomp.security.alpha.kubernetes.io/a=\"\"")
     );
 }
 
@@ -840,31 +711,20 @@ fn seccomp_profile_fields() {
         )
     );
     // A pod-level invalid type fails even when every container sets a valid one.
-    let pod_bad = Pod::new(
-        json!({"securityContext": {"seccompProfile": {"type": "Unconfined"}},
-        "containers": [c("a", json!({"seccompProfile": {"type": "RuntimeDefault"}}))]}),
-    );
+    let pod_bad = Pod::new(json!({"securityContext": {"seccompProfile": {"type": "Unconfined"}},
+        "containers": [c("a", json!({"seccompProfile": {"type": "RuntimeDefault"}}))]}));
     assert_eq!(
         pod_bad.check("seccompProfile_restricted", 25),
-        detail(
-            "seccompProfile",
-            "pod must not set securityContext.seccompProfile.type to \"Unconfined\""
-        )
+        detail("seccompProfile", "pod must not set securityContext.seccompProfile.type to \"Unconfined\"")
     );
     // Explicit takes precedence over implicit; an empty profile counts as type "".
-    let mixed =
-        Pod::new(json!({"containers": [c("a", json!({})), c("b", json!({"seccompProfile": {}}))]}));
+    let mixed = Pod::new(json!({"containers": [c("a", json!({})), c("b", json!({"seccompProfile": {}}))]}));
     assert_eq!(
         mixed.check("seccompProfile_restricted", 25),
-        detail(
-            "seccompProfile",
-            "container \"b\" must not set securityContext.seccompProfile.type to \"\""
-        )
+        detail("seccompProfile", "container \"b\" must not set securityContext.seccompProfile.type to \"\"")
     );
     assert_eq!(
-        mixed
-            .violation("seccompProfile_restricted", 25)
-            .map(|v| v.span),
+        mixed.violation("seccompProfile_restricted", 25).map(|v| v.span),
         Some(mixed.span(&["containers", "1", "securityContext", "seccompProfile"]))
     );
 }
@@ -877,18 +737,12 @@ fn sysctls() {
         {"name": "b", "value": "1"},
     ]}}));
     assert_eq!(pod.check("sysctls", 0), detail("forbidden sysctls", "a, b"));
-    assert_eq!(
-        pod.violation("sysctls", 0).map(|v| v.span),
-        Some(pod.span(&["securityContext", "sysctls", "0"]))
-    );
+    assert_eq!(pod.violation("sysctls", 0).map(|v| v.span), Some(pod.span(&["securityContext", "sysctls", "0"])));
     let dup = Pod::new(json!({"securityContext": {"sysctls": [
         {"name": "net/ipv4/tcp_syncookies"}, {"name": "x"}, {"name": "net/ipv4/tcp_syncookies"}]}}));
     assert_eq!(
         dup.check("sysctls", 37),
-        detail(
-            "forbidden sysctls",
-            "net/ipv4/tcp_syncookies, x, net/ipv4/tcp_syncookies"
-        )
+        detail("forbidden sysctls", "net/ipv4/tcp_syncookies, x, net/ipv4/tcp_syncookies")
     );
     let boundaries = [
         (27, "net.ipv4.ip_local_reserved_ports"),
@@ -903,10 +757,7 @@ fn sysctls() {
     ];
     for (since, name) in boundaries {
         let pod = Pod::new(json!({"securityContext": {"sysctls": [{"name": name}]}}));
-        assert_eq!(
-            pod.eval(B, v(since - 1)),
-            [format!("forbidden sysctls ({name})")]
-        );
+        assert_eq!(pod.eval(B, v(since - 1)), [format!("forbidden sysctls ({name})")]);
         assert!(pod.eval(B, v(since)).is_empty(), "{name}");
     }
 }
@@ -983,26 +834,16 @@ fn restricted_volumes() {
         pod.check("restrictedVolumes", 0),
         detail(
             "restricted volume types",
-            &format!(
-                "volumes {} use restricted volume types {}",
-                join_quote(&names),
-                join_quote(&types)
-            )
+            &format!("volumes {} use restricted volume types {}", join_quote(&names), join_quote(&types))
         )
     );
     assert!(join_quote(&types).starts_with("\"awsElasticBlockStore\", \"azureDisk\", "));
     assert!(join_quote(&types).ends_with(", \"unknown\", \"vsphereVolume\""));
-    assert_eq!(
-        pod.violation("restrictedVolumes", 0).map(|v| v.span),
-        Some(pod.span(&["volumes", "10"]))
-    );
+    assert_eq!(pod.violation("restrictedVolumes", 0).map(|v| v.span), Some(pod.span(&["volumes", "10"])));
     let one = Pod::new(json!({"volumes": [{"name": "n", "nfs": {}, "hostPath": {}}]}));
     assert_eq!(
         one.check("restrictedVolumes", 0),
-        detail(
-            "restricted volume types",
-            "volume \"n\" uses restricted volume type \"hostPath\""
-        )
+        detail("restricted volume types", "volume \"n\" uses restricted volume type \"hostPath\"")
     );
 }
 
@@ -1020,28 +861,15 @@ fn allow_privilege_escalation() {
             "containers \"a\", \"b\", \"c\" must set securityContext.allowPrivilegeEscalation=false"
         )
     );
+    assert_eq!(pod.violation("allowPrivilegeEscalation", 8).map(|v| v.span), Some(pod.span(&["initContainers", "0"])));
+    let only_true = Pod::new(json!({"containers": [c("c", json!({"allowPrivilegeEscalation": true}))]}));
     assert_eq!(
-        pod.violation("allowPrivilegeEscalation", 8).map(|v| v.span),
-        Some(pod.span(&["initContainers", "0"]))
-    );
-    let only_true =
-        Pod::new(json!({"containers": [c("c", json!({"allowPrivilegeEscalation": true}))]}));
-    assert_eq!(
-        only_true
-            .violation("allowPrivilegeEscalation", 25)
-            .map(|v| v.span),
-        Some(only_true.span(&[
-            "containers",
-            "0",
-            "securityContext",
-            "allowPrivilegeEscalation"
-        ]))
+        only_true.violation("allowPrivilegeEscalation", 25).map(|v| v.span),
+        Some(only_true.span(&["containers", "0", "securityContext", "allowPrivilegeEscalation"]))
     );
     let sc_only = Pod::new(json!({"containers": [c("c", json!({}))]}));
     assert_eq!(
-        sc_only
-            .violation("allowPrivilegeEscalation", 25)
-            .map(|v| v.span),
+        sc_only.violation("allowPrivilegeEscalation", 25).map(|v| v.span),
         Some(sc_only.span(&["containers", "0", "securityContext"]))
     );
 }
@@ -1052,37 +880,26 @@ fn run_as_non_root() {
         "containers": [c("a", json!({"runAsNonRoot": true}))]}));
     assert_eq!(
         pod_false.check("runAsNonRoot", 0),
-        detail(
-            "runAsNonRoot != true",
-            "pod must not set securityContext.runAsNonRoot=false"
-        )
+        detail("runAsNonRoot != true", "pod must not set securityContext.runAsNonRoot=false")
     );
     let containers_false = Pod::new(json!({"securityContext": {"runAsNonRoot": true},
         "containers": [c("a", json!({})), c("b", json!({"runAsNonRoot": true})),
                        c("c", json!({"runAsNonRoot": false})), c("d", json!({"runAsNonRoot": false}))]}));
     assert_eq!(
         containers_false.check("runAsNonRoot", 0),
-        detail(
-            "runAsNonRoot != true",
-            "containers \"c\", \"d\" must not set securityContext.runAsNonRoot=false"
-        )
+        detail("runAsNonRoot != true", "containers \"c\", \"d\" must not set securityContext.runAsNonRoot=false")
     );
     let unset = Pod::new(json!({"securityContext": {"runAsUser": 1000},
         "containers": [c("a", json!({})), {"name": "b", "image": "x"}, c("c", json!({"runAsNonRoot": true}))]}));
     assert_eq!(
         unset.check("runAsNonRoot", 0),
-        detail(
-            "runAsNonRoot != true",
-            "pod or containers \"a\", \"b\" must set securityContext.runAsNonRoot=true"
-        )
+        detail("runAsNonRoot != true", "pod or containers \"a\", \"b\" must set securityContext.runAsNonRoot=true")
     );
     assert_eq!(
         unset.violation("runAsNonRoot", 0).map(|v| v.span),
         Some(unset.span(&["containers", "0", "securityContext"]))
     );
-    let pod_true = Pod::new(
-        json!({"securityContext": {"runAsNonRoot": true}, "containers": [c("a", json!({}))]}),
-    );
+    let pod_true = Pod::new(json!({"securityContext": {"runAsNonRoot": true}, "containers": [c("a", json!({}))]}));
     assert_eq!(pod_true.check("runAsNonRoot", 0), None);
 }
 
@@ -1090,19 +907,13 @@ fn run_as_non_root() {
 fn run_as_user() {
     let pod = Pod::new(json!({"securityContext": {"runAsUser": 0},
         "containers": [c("a", json!({"runAsUser": 1000}))]}));
-    assert_eq!(
-        pod.check("runAsUser", 23),
-        detail("runAsUser=0", "pod must not set runAsUser=0")
-    );
+    assert_eq!(pod.check("runAsUser", 23), detail("runAsUser=0", "pod must not set runAsUser=0"));
     let containers = Pod::new(json!({"securityContext": {"runAsUser": 1000},
         "initContainers": [c("c", json!({"runAsUser": 0}))],
         "containers": [c("a", json!({})), c("b", json!({"runAsUser": 1})), c("d", json!({"runAsUser": 0}))]}));
     assert_eq!(
         containers.check("runAsUser", 23),
-        detail(
-            "runAsUser=0",
-            "containers \"c\", \"d\" must not set runAsUser=0"
-        )
+        detail("runAsUser=0", "containers \"c\", \"d\" must not set runAsUser=0")
     );
     assert_eq!(
         containers.violation("runAsUser", 23).map(|v| v.span),
@@ -1147,16 +958,12 @@ fn windows_exemption_from_1_25() {
         ]
     );
     // Exact, lower-case match only.
-    let upper = Pod::new(
-        json!({"os": {"name": "Windows"}, "securityContext": {"runAsNonRoot": true},
-        "containers": [{"name": "app", "image": "x"}]}),
-    );
+    let upper = Pod::new(json!({"os": {"name": "Windows"}, "securityContext": {"runAsNonRoot": true},
+        "containers": [{"name": "app", "image": "x"}]}));
     assert_eq!(upper.eval(R, LATEST).len(), 3);
     // The quirk: a Windows pod adding SYS_ADMIN passes restricted but fails baseline.
-    let quirk = Pod::new(
-        json!({"os": {"name": "windows"}, "securityContext": {"runAsNonRoot": true},
-        "containers": [c("app", json!({"capabilities": {"add": ["SYS_ADMIN"]}}))]}),
-    );
+    let quirk = Pod::new(json!({"os": {"name": "windows"}, "securityContext": {"runAsNonRoot": true},
+        "containers": [c("app", json!({"capabilities": {"add": ["SYS_ADMIN"]}}))]}));
     assert!(quirk.eval(R, LATEST).is_empty());
     assert_eq!(quirk.eval(B, LATEST).len(), 1);
     // No exemption for runAsNonRoot or hostProcess.
@@ -1180,8 +987,7 @@ fn host_users_false_from_1_35() {
         "containers": [c("app", json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
                                         "procMount": "Unmasked"}))],
     }));
-    let proc_mount =
-        "procMount (container \"app\" must not set securityContext.procMount to \"Unmasked\")";
+    let proc_mount = "procMount (container \"app\" must not set securityContext.procMount to \"Unmasked\")";
     assert_eq!(
         pod.eval(R, v(34)),
         [
@@ -1191,38 +997,21 @@ fn host_users_false_from_1_35() {
         ]
     );
     assert_eq!(pod.eval(R, v(35)), [proc_mount]);
-    assert_eq!(
-        evaluate(R, v(35), &pod.view())
-            .iter()
-            .map(|v| v.check)
-            .collect::<Vec<_>>(),
-        ["procMount_restricted"]
-    );
+    assert_eq!(evaluate(R, v(35), &pod.view()).iter().map(|v| v.check).collect::<Vec<_>>(), ["procMount_restricted"]);
     assert_eq!(pod.eval(B, v(34)), [proc_mount]);
     assert!(pod.eval(B, v(35)).is_empty());
     // hostUsers unset or true: no relaxation.
-    let host_users = Pod::new(
-        json!({"hostUsers": true, "containers": [c("app", json!({"procMount": "Unmasked"}))]}),
-    );
+    let host_users = Pod::new(json!({"hostUsers": true, "containers": [c("app", json!({"procMount": "Unmasked"}))]}));
     assert_eq!(host_users.eval(B, LATEST), [proc_mount]);
 }
 
 #[test]
 fn metadata_may_be_absent() {
-    let spec = to_node(
-        &json!({"containers": [c("a", json!({"privileged": true}))]}),
-        &mut 0,
-    );
-    let pod = PodView {
-        meta: None,
-        spec: &spec,
-    };
+    let spec = to_node(&json!({"containers": [c("a", json!({"privileged": true}))]}), &mut 0);
+    let pod = PodView { meta: None, spec: &spec };
     assert_eq!(evaluate(B, LATEST, &pod).len(), 1);
     let scalar = to_node(&json!("not a pod spec"), &mut 0);
-    let pod = PodView {
-        meta: Some(&scalar),
-        spec: &scalar,
-    };
+    let pod = PodView { meta: Some(&scalar), spec: &scalar };
     assert!(evaluate(B, LATEST, &pod).is_empty());
     assert_eq!(evaluate(R, LATEST, &pod).len(), 0);
 }
@@ -1250,10 +1039,7 @@ fn go_quote_matches_strconv_quote() {
     assert_eq!(go_quote(""), "\"\"");
     assert_eq!(go_quote("unconfined"), "\"unconfined\"");
     assert_eq!(go_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-    assert_eq!(
-        go_quote("\u{7}\u{8}\u{c}\n\r\t\u{b}\u{0}\u{1b}\u{7f}"),
-        "\"\\a\\b\\f\\n\\r\\t\\v\\x00\\x1b\\x7f\""
-    );
+    assert_eq!(go_quote("\u{7}\u{8}\u{c}\n\r\t\u{b}\u{0}\u{1b}\u{7f}"), "\"\\a\\b\\f\\n\\r\\t\\v\\x00\\x1b\\x7f\"");
     assert_eq!(
         go_quote("é日本\u{85}\u{a0}\u{feff}\u{e000}\u{f0000}"),
         "\"é日本\\u0085\\u00a0\\ufeff\\ue000\\U000f0000\""

@@ -4,14 +4,8 @@ use super::{CheckInfo, Level, PodView, Setters, Violation, security_contexts};
 
 pub(super) const ID: &str = "windowsHostProcess";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut setters = Setters::default();
@@ -23,10 +17,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         }
     }
     let span = setters.span?;
-    let detail = format!(
-        "{} must not set securityContext.windowsOptions.hostProcess=true",
-        setters.phrase()
-    );
+    let detail = format!("{} must not set securityContext.windowsOptions.hostProcess=true", setters.phrase());
     Some(Violation::new(ID, "hostProcess", detail, span))
 }
 

@@ -111,7 +111,11 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
                         }
                         if let Err(why) = editor.lower(&fix.ops) {
                             let note = format!("{} (not applied: {why})", fix.note);
-                            refused.push(Applied { doc: di, item: r.item, fix: Fix { class: Class::Manual, note, ..fix } });
+                            refused.push(Applied {
+                                doc: di,
+                                item: r.item,
+                                fix: Fix { class: Class::Manual, note, ..fix },
+                            });
                             continue;
                         }
                         let mut ops = round_ops.clone();
@@ -154,7 +158,9 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
         let Ok(root) = &after.stream.docs[doc_index].root else { continue };
         for r in after.resources.iter().filter(|r| r.doc == doc_index) {
             for fix in workload_fixes(root, r, policy, choice) {
-                if let Some(x) = refused.iter().find(|x| x.doc == doc_index && x.item == r.item && x.fix.check == fix.check) {
+                if let Some(x) =
+                    refused.iter().find(|x| x.doc == doc_index && x.item == r.item && x.fix.note.starts_with(&fix.note))
+                {
                     remaining.push(x.clone());
                 } else {
                     remaining.push(Applied { doc: doc_index, item: r.item, fix });
@@ -165,7 +171,7 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     remaining.dedup_by(|a, b| a.doc == b.doc && a.item == b.item && a.fix == b.fix);
     if bug.is_none() {
         // A chosen fix that did not take effect means the loop did not converge: a podsec bug.
-        if let Some(x) = remaining.iter().find(|x| chosen(&x.fix, choice) && !refused.iter().any(|r| r.doc == x.doc && r.item == x.item && r.fix.check == x.fix.check)) {
+        if let Some(x) = remaining.iter().find(|x| chosen(&x.fix, choice)) {
             bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
         }
     }
@@ -190,7 +196,11 @@ pub fn classify(checked: &mut engine::Checked, policy: &Policy, choice: &Choice)
 
 /// Check that the fixed text says what the ops say: document for document, JSON(original) with
 /// the RFC 6902 patch applied equals JSON(fixed). Returns the patch per changed resource.
-fn self_check(before: &engine::Checked, after: &engine::Checked, doc_ops: &[Vec<Op>]) -> Result<Vec<PatchEntry>, String> {
+fn self_check(
+    before: &engine::Checked,
+    after: &engine::Checked,
+    doc_ops: &[Vec<Op>],
+) -> Result<Vec<PatchEntry>, String> {
     if after.stream.docs.len() != before.stream.docs.len() || after.stream.fatal.is_some() {
         return Err("the fixed text does not have the same documents".into());
     }
@@ -203,12 +213,18 @@ fn self_check(before: &engine::Checked, after: &engine::Checked, doc_ops: &[Vec<
                 let mut per_item: Vec<(Option<usize>, Vec<J>)> = Vec::new();
                 for op in ops {
                     let item = match op.route.as_slice() {
-                        [Seg::Key(k), Seg::Index(i), ..] if k == "items" && before.resources.iter().any(|r| r.doc == di && r.item.is_some()) => Some(*i),
+                        [Seg::Key(k), Seg::Index(i), ..]
+                            if k == "items" && before.resources.iter().any(|r| r.doc == di && r.item.is_some()) =>
+                        {
+                            Some(*i)
+                        }
                         _ => None,
                     };
                     let rfc = to_rfc6902(&doc, op);
-                    let patch: json_patch::Patch = serde_json::from_value(J::Array(vec![rfc.clone()])).map_err(|e| e.to_string())?;
-                    json_patch::patch(&mut doc, &patch).map_err(|e| format!("document {di}: patch does not apply: {e}"))?;
+                    let patch: json_patch::Patch =
+                        serde_json::from_value(J::Array(vec![rfc.clone()])).map_err(|e| e.to_string())?;
+                    json_patch::patch(&mut doc, &patch)
+                        .map_err(|e| format!("document {di}: patch does not apply: {e}"))?;
                     match per_item.iter_mut().find(|(i, _)| *i == item) {
                         Some((_, list)) => list.push(rfc),
                         None => per_item.push((item, vec![rfc])),
@@ -260,7 +276,9 @@ fn to_rfc6902(doc: &J, op: &Op) -> J {
     match &op.kind {
         OpKind::Remove => json!({"op": "remove", "path": k8s::pointer(route)}),
         OpKind::Set(v) if exists => json!({"op": "replace", "path": k8s::pointer(route), "value": v.to_json()}),
-        OpKind::Append(v) if exists => json!({"op": "add", "path": format!("{}/-", k8s::pointer(route)), "value": v.to_json()}),
+        OpKind::Append(v) if exists => {
+            json!({"op": "add", "path": format!("{}/-", k8s::pointer(route)), "value": v.to_json()})
+        }
         OpKind::Set(_) | OpKind::Append(_) => {
             let leaf = match &op.kind {
                 OpKind::Append(v) => J::Array(vec![v.to_json()]),

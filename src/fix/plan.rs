@@ -163,10 +163,18 @@ fn run_as_non_root(c: &mut Ctx) {
     let pod = c.spec.path(&["securityContext", "runAsNonRoot"]);
     if pod.and_then(Node::as_bool) == Some(false) {
         let r = c.at(&["securityContext", "runAsNonRoot"]);
-        c.push(ID, Class::Unsafe, vec![set(r, Scalar::Bool(true))], "set pod securityContext.runAsNonRoot: false → true".into());
+        c.push(
+            ID,
+            Class::Unsafe,
+            vec![set(r, Scalar::Bool(true))],
+            "set pod securityContext.runAsNonRoot: false → true".into(),
+        );
     }
     let mut inherit = false;
-    let containers: Vec<_> = c.containers().map(|(r, n, name)| (r, n.path(&["securityContext", "runAsNonRoot"]).and_then(Node::as_bool), name.to_owned())).collect();
+    let containers: Vec<_> = c
+        .containers()
+        .map(|(r, n, name)| (r, n.path(&["securityContext", "runAsNonRoot"]).and_then(Node::as_bool), name.to_owned()))
+        .collect();
     for (r, own, name) in containers {
         match own {
             Some(false) => c.push(
@@ -182,11 +190,11 @@ fn run_as_non_root(c: &mut Ctx) {
     if inherit && pod.and_then(Node::as_bool).is_none() {
         let mut ops = vec![set(c.at(&["securityContext", "runAsNonRoot"]), Scalar::Bool(true))];
         let mut note = "add pod securityContext.runAsNonRoot: true".to_owned();
-        if let Some(uid) = c.opts.run_as_user {
-            if c.spec.path(&["securityContext", "runAsUser"]).is_none() {
-                ops.push(set(c.at(&["securityContext", "runAsUser"]), Scalar::Int(uid)));
-                note.push_str(&format!(" and runAsUser: {uid}"));
-            }
+        if let Some(uid) = c.opts.run_as_user
+            && c.spec.path(&["securityContext", "runAsUser"]).is_none()
+        {
+            ops.push(set(c.at(&["securityContext", "runAsUser"]), Scalar::Int(uid)));
+            note.push_str(&format!(" and runAsUser: {uid}"));
         }
         c.push(ID, Class::Safe, ops, note);
     }
@@ -221,19 +229,32 @@ fn seccomp(c: &mut Ctx, restricted: bool) {
         fix_profile(c, id, base, p, "pod securityContext.seccompProfile", "RuntimeDefault");
     }
     let mut uncovered = false;
-    let containers: Vec<_> = c.containers().map(|(r, n, name)| (r, n.path(&["securityContext", "seccompProfile"]), name.to_owned())).collect();
+    let containers: Vec<_> = c
+        .containers()
+        .map(|(r, n, name)| (r, n.path(&["securityContext", "seccompProfile"]), name.to_owned()))
+        .collect();
     for (r, own, name) in containers {
         match own {
-            Some(p) if !valid(p) => {
-                fix_profile(c, id, join(&r, &["securityContext", "seccompProfile"]), p, &format!("{} securityContext.seccompProfile", where_(&name)), "RuntimeDefault")
-            }
+            Some(p) if !valid(p) => fix_profile(
+                c,
+                id,
+                join(&r, &["securityContext", "seccompProfile"]),
+                p,
+                &format!("{} securityContext.seccompProfile", where_(&name)),
+                "RuntimeDefault",
+            ),
             Some(_) => {}
             None => uncovered = true,
         }
     }
     if restricted && uncovered && pod.is_none() {
         let r = c.at(&["securityContext", "seccompProfile", "type"]);
-        c.push(id, Class::Safe, vec![set(r, Scalar::Str("RuntimeDefault".into()))], "add pod securityContext.seccompProfile.type: RuntimeDefault".into());
+        c.push(
+            id,
+            Class::Safe,
+            vec![set(r, Scalar::Str("RuntimeDefault".into()))],
+            "add pod securityContext.seccompProfile.type: RuntimeDefault".into(),
+        );
     }
 }
 
@@ -247,14 +268,21 @@ fn seccomp_annotations(c: &mut Ctx) {
         .iter()
         .filter(|e| {
             e.key == "seccomp.security.alpha.kubernetes.io/pod"
-                || e.key.strip_prefix("container.seccomp.security.alpha.kubernetes.io/").is_some_and(|n| names.iter().any(|x| x == n))
+                || e.key
+                    .strip_prefix("container.seccomp.security.alpha.kubernetes.io/")
+                    .is_some_and(|n| names.iter().any(|x| x == n))
         })
         .filter(|e| !e.value.as_str().is_some_and(ok))
         .map(|e| e.key.clone())
         .collect();
     for k in bad {
         let r = join(&c.meta_route, &["annotations", &k]);
-        c.push(ID, Class::Unsafe, vec![set(r, Scalar::Str("runtime/default".into()))], format!("set annotation {k} → runtime/default"));
+        c.push(
+            ID,
+            Class::Unsafe,
+            vec![set(r, Scalar::Str("runtime/default".into()))],
+            format!("set annotation {k} → runtime/default"),
+        );
     }
 }
 
@@ -298,10 +326,15 @@ fn capabilities(c: &mut Ctx, restricted: bool) {
     let mut fixes = Vec::new();
     for (r, n, name) in c.containers() {
         let caps = n.path(&["securityContext", "capabilities"]);
-        let drop_all = caps.and_then(|cp| cp.field("drop")).is_some_and(|d| d.items().iter().any(|x| x.as_str() == Some("ALL")));
+        let drop_all =
+            caps.and_then(|cp| cp.field("drop")).is_some_and(|d| d.items().iter().any(|x| x.as_str() == Some("ALL")));
         if restricted && !drop_all {
             let route = join(&r, &["securityContext", "capabilities", "drop"]);
-            fixes.push((Class::Safe, vec![Op { route, kind: OpKind::Append(Scalar::Str("ALL".into())) }], format!("add ALL to {} securityContext.capabilities.drop", where_(name))));
+            fixes.push((
+                Class::Safe,
+                vec![Op { route, kind: OpKind::Append(Scalar::Str("ALL".into())) }],
+                format!("add ALL to {} securityContext.capabilities.drop", where_(name)),
+            ));
         }
         let adds = caps.and_then(|cp| cp.field("add")).map_or(&[][..], Node::items);
         let mut bad: Vec<(usize, String)> = adds
@@ -321,7 +354,11 @@ fn capabilities(c: &mut Ctx, restricted: bool) {
                 remove(route)
             });
             let names: Vec<String> = bad.iter().rev().map(|(_, s)| s.clone()).collect();
-            fixes.push((Class::Unsafe, ops.collect(), format!("remove {} from {} securityContext.capabilities.add", names.join(", "), where_(name))));
+            fixes.push((
+                Class::Unsafe,
+                ops.collect(),
+                format!("remove {} from {} securityContext.capabilities.add", names.join(", "), where_(name)),
+            ));
         }
     }
     for (class, ops, note) in fixes {
@@ -337,7 +374,12 @@ fn container_bool_to_false(c: &mut Ctx, id: &'static str, path: &[&str]) {
         .map(|(r, _, name)| (join(&r, path), name.to_owned()))
         .collect();
     for (route, name) in todo {
-        c.push(id, Class::Unsafe, vec![set(route, Scalar::Bool(false))], format!("set {} {}: true → false", where_(&name), path.join(".")));
+        c.push(
+            id,
+            Class::Unsafe,
+            vec![set(route, Scalar::Bool(false))],
+            format!("set {} {}: true → false", where_(&name), path.join(".")),
+        );
     }
 }
 
@@ -350,7 +392,12 @@ fn windows_host_process(c: &mut Ctx) {
     let path = ["securityContext", "windowsOptions", "hostProcess"];
     if c.spec.path(&path).and_then(Node::as_bool) == Some(true) {
         let r = c.at(&path);
-        c.push(ID, Class::Unsafe, vec![set(r, Scalar::Bool(false))], "set pod securityContext.windowsOptions.hostProcess: true → false".into());
+        c.push(
+            ID,
+            Class::Unsafe,
+            vec![set(r, Scalar::Bool(false))],
+            "set pod securityContext.windowsOptions.hostProcess: true → false".into(),
+        );
     }
     container_bool_to_false(c, ID, &path);
 }
@@ -359,7 +406,12 @@ fn host_namespaces(c: &mut Ctx) {
     for f in ["hostNetwork", "hostPID", "hostIPC"] {
         if c.spec.field(f).and_then(Node::as_bool) == Some(true) {
             let r = c.at(&[f]);
-            c.push("hostNamespaces", Class::Unsafe, vec![set(r, Scalar::Bool(false))], format!("set {f}: true → false"));
+            c.push(
+                "hostNamespaces",
+                Class::Unsafe,
+                vec![set(r, Scalar::Bool(false))],
+                format!("set {f}: true → false"),
+            );
         }
     }
 }
@@ -418,7 +470,12 @@ fn proc_mount(c: &mut Ctx, id: &'static str) {
         .containers()
         .filter_map(|(r, n, name)| {
             let v = n.path(&["securityContext", "procMount"])?.as_str()?;
-            (v != "Default").then(|| (join(&r, &["securityContext", "procMount"]), format!("set {} securityContext.procMount: {v} → Default", where_(name))))
+            (v != "Default").then(|| {
+                (
+                    join(&r, &["securityContext", "procMount"]),
+                    format!("set {} securityContext.procMount: {v} → Default", where_(name)),
+                )
+            })
         })
         .collect();
     for (route, note) in todo {
@@ -446,14 +503,19 @@ fn se_linux(c: &mut Ctx) {
                 what.push(f.to_owned());
             }
         }
-        if let Some(t) = o.field("type").and_then(Node::as_str) {
-            if !checks::selinux_type_allowed(minor, t) {
-                ops.push(remove(join(&base, &["type"])));
-                what.push(format!("type {t}"));
-            }
+        if let Some(t) = o.field("type").and_then(Node::as_str)
+            && !checks::selinux_type_allowed(minor, t)
+        {
+            ops.push(remove(join(&base, &["type"])));
+            what.push(format!("type {t}"));
         }
         if !ops.is_empty() {
-            c.push("seLinuxOptions", Class::Unsafe, ops, format!("remove seLinuxOptions {} from {who}", what.join(", ")));
+            c.push(
+                "seLinuxOptions",
+                Class::Unsafe,
+                ops,
+                format!("remove seLinuxOptions {} from {who}", what.join(", ")),
+            );
         }
     }
 }
@@ -465,9 +527,21 @@ fn app_armor(c: &mut Ctx) {
         let base = c.at(&["securityContext", "appArmorProfile"]);
         fix_profile(c, ID, base, p, "pod securityContext.appArmorProfile", "RuntimeDefault");
     }
-    let containers: Vec<_> = c.containers().filter_map(|(r, n, name)| n.path(&["securityContext", "appArmorProfile"]).filter(|p| !valid(p)).map(|p| (r, p, name.to_owned()))).collect();
+    let containers: Vec<_> = c
+        .containers()
+        .filter_map(|(r, n, name)| {
+            n.path(&["securityContext", "appArmorProfile"]).filter(|p| !valid(p)).map(|p| (r, p, name.to_owned()))
+        })
+        .collect();
     for (r, p, name) in containers {
-        fix_profile(c, ID, join(&r, &["securityContext", "appArmorProfile"]), p, &format!("{} securityContext.appArmorProfile", where_(&name)), "RuntimeDefault");
+        fix_profile(
+            c,
+            ID,
+            join(&r, &["securityContext", "appArmorProfile"]),
+            p,
+            &format!("{} securityContext.appArmorProfile", where_(&name)),
+            "RuntimeDefault",
+        );
     }
     const PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
     let ok = |v: &str| v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
@@ -475,11 +549,21 @@ fn app_armor(c: &mut Ctx) {
         .meta
         .and_then(|m| m.field("annotations"))
         .and_then(Node::as_map)
-        .map(|a| a.iter().filter(|e| e.key.starts_with(PREFIX) && !e.value.as_str().is_some_and(ok)).map(|e| e.key.clone()).collect())
+        .map(|a| {
+            a.iter()
+                .filter(|e| e.key.starts_with(PREFIX) && !e.value.as_str().is_some_and(ok))
+                .map(|e| e.key.clone())
+                .collect()
+        })
         .unwrap_or_default();
     for k in bad {
         let r = join(&c.meta_route, &["annotations", &k]);
-        c.push(ID, Class::Unsafe, vec![set(r, Scalar::Str("runtime/default".into()))], format!("set annotation {k} → runtime/default"));
+        c.push(
+            ID,
+            Class::Unsafe,
+            vec![set(r, Scalar::Str("runtime/default".into()))],
+            format!("set annotation {k} → runtime/default"),
+        );
     }
 }
 
@@ -509,7 +593,13 @@ fn run_as_user(c: &mut Ctx) {
 fn host_probes(c: &mut Ctx) {
     let mut todo = Vec::new();
     for (r, n, name) in c.containers() {
-        let slots: [&[&str]; 5] = [&["livenessProbe"], &["readinessProbe"], &["startupProbe"], &["lifecycle", "postStart"], &["lifecycle", "preStop"]];
+        let slots: [&[&str]; 5] = [
+            &["livenessProbe"],
+            &["readinessProbe"],
+            &["startupProbe"],
+            &["lifecycle", "postStart"],
+            &["lifecycle", "preStop"],
+        ];
         for slot in slots {
             for handler in ["httpGet", "tcpSocket"] {
                 let mut path: Vec<&str> = slot.to_vec();
@@ -538,8 +628,13 @@ fn volumes(c: &mut Ctx, id: &'static str) {
 fn automount(c: &mut Ctx) {
     let r = c.at(&["automountServiceAccountToken"]);
     let current = c.spec.field("automountServiceAccountToken");
-    c.push(checks::own::AUTOMOUNT, class_of(current), vec![set(r, Scalar::Bool(false))], match current {
-        Some(_) => "set automountServiceAccountToken: true → false".into(),
-        None => "add automountServiceAccountToken: false".into(),
-    });
+    c.push(
+        checks::own::AUTOMOUNT,
+        class_of(current),
+        vec![set(r, Scalar::Bool(false))],
+        match current {
+            Some(_) => "set automountServiceAccountToken: true → false".into(),
+            None => "add automountServiceAccountToken: false".into(),
+        },
+    );
 }

@@ -37,7 +37,9 @@ pub fn fix(args: FixArgs) -> i32 {
     let limits = Limits::default();
     let outcomes: Vec<FileOutcome> = files
         .par_iter()
-        .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, write_in_place, paths.contains(name)))
+        .map(|(name, path)| {
+            fix_file(name, path.as_deref(), &policy, &choice, &limits, write_in_place, paths.contains(name))
+        })
         .collect();
 
     let mut stdout = String::new();
@@ -65,10 +67,10 @@ pub fn fix(args: FixArgs) -> i32 {
         patches.extend(o.patches.iter().cloned());
         if args.diff {
             stdout.push_str(&o.diff);
-        } else if args.stdout || (write_in_place && o.name == "-") {
-            if let Some(t) = &o.fixed_text {
-                stdout.push_str(t);
-            }
+        } else if (args.stdout || (write_in_place && o.name == "-"))
+            && let Some(t) = &o.fixed_text
+        {
+            stdout.push_str(t);
         }
     }
     if args.format == Some(FixFormat::JsonPatch) {
@@ -141,11 +143,15 @@ fn fix_file(
         return out;
     }
     if result.after.resources.is_empty() && named {
-        out.errors.push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
+        out.errors
+            .push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
     }
     for r in &result.after.resources {
         if let Outcome::Error { message, pos, .. } = &r.outcome {
-            out.errors.push(format!("{name}:{}:{}: error: document {}: {message} (left unchanged)", pos.line, pos.col, r.doc));
+            out.errors.push(format!(
+                "{name}:{}:{}: error: document {}: {message} (left unchanged)",
+                pos.line, pos.col, r.doc
+            ));
         }
     }
     if let Some(bug) = &result.bug {
@@ -157,12 +163,20 @@ fn fix_file(
         return out;
     }
     out.changed = result.text != src.text;
-    out.fixed = result.applied.iter().map(|a| (a.doc, a.item, a.fix.check)).collect::<std::collections::BTreeSet<_>>().len();
-    out.fixed_resources = result.applied.iter().map(|a| (a.doc, a.item)).collect::<std::collections::BTreeSet<_>>().len();
+    out.fixed =
+        result.applied.iter().map(|a| (a.doc, a.item, a.fix.check)).collect::<std::collections::BTreeSet<_>>().len();
+    out.fixed_resources =
+        result.applied.iter().map(|a| (a.doc, a.item)).collect::<std::collections::BTreeSet<_>>().len();
     for r in &result.remaining {
         let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
         let verb = if r.fix.class == super::Class::Manual { "" } else { "would " };
-        out.remaining.push(format!("doc {}{item}: {} [{}]: {verb}{}", r.doc, r.fix.check, r.fix.class.as_str(), r.fix.note));
+        out.remaining.push(format!(
+            "doc {}{item}: {} [{}]: {verb}{}",
+            r.doc,
+            r.fix.check,
+            r.fix.class.as_str(),
+            r.fix.note
+        ));
     }
     if result.applied.iter().any(|a| a.fix.check == "runAsNonRoot") && choice.options.run_as_user.is_none() {
         out.warnings.push(format!(
@@ -185,12 +199,11 @@ fn fix_file(
     }
     if out.changed {
         out.diff = unified_diff(name, &src.text, &result.text);
-        if write_in_place {
-            if let Some(p) = path {
-                if let Err(e) = write_atomic(p, &result.text) {
-                    out.errors.push(format!("{name}: error: could not write: {e}; the file is unchanged"));
-                }
-            }
+        if write_in_place
+            && let Some(p) = path
+            && let Err(e) = write_atomic(p, &result.text)
+        {
+            out.errors.push(format!("{name}: error: could not write: {e}; the file is unchanged"));
         }
     }
     out.fixed_text = Some(result.text);

@@ -92,10 +92,10 @@ pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
             Event::StreamEnd => break,
             Event::DocumentStart(..) => builder = Some(Builder::new(src, limits, range.end)),
             Event::DocumentEnd => {
-                if let Some(b) = builder.take() {
-                    if let Some(doc) = b.finish() {
-                        stream.docs.push(doc);
-                    }
+                if let Some(b) = builder.take()
+                    && let Some(doc) = b.finish()
+                {
+                    stream.docs.push(doc);
                 }
             }
             event => {
@@ -149,7 +149,8 @@ impl KeyIndex {
                 map.insert(entry.key.clone(), entries.len());
             }
             None if entries.len() + 1 >= Self::FROM => {
-                let mut map: HashMap<String, usize> = entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
+                let mut map: HashMap<String, usize> =
+                    entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
                 map.insert(entry.key.clone(), entries.len());
                 self.0 = Some(map);
             }
@@ -264,13 +265,17 @@ impl<'l> Builder<'l> {
                 let end = match (flow_end, &value) {
                     (Some(_), _) => range.end,
                     (None, Value::Seq(items)) => items.last().map_or(start, |n| n.span.end),
-                    (None, Value::Map(entries)) => entries.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(start),
+                    (None, Value::Map(entries)) => {
+                        entries.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(start)
+                    }
                     _ => start,
                 };
                 // A block sequence starts at its first `-` (granit points an indentless sequence
                 // at its first item instead).
                 let start = match (&value, flow_end) {
-                    (Value::Seq(items), None) => items.first().map_or(start, |first| dash_before(self.src, first.span.start)),
+                    (Value::Seq(items), None) => {
+                        items.first().map_or(start, |first| dash_before(self.src, first.span.start))
+                    }
                     _ => start,
                 };
                 let mut node = Node::new(value, Span { start, end });
@@ -321,7 +326,10 @@ impl<'l> Builder<'l> {
                 self.anchors.insert(anchor, node.clone());
             } else {
                 return self.fail(
-                    format!("anchored copies make this document hold more than {} nodes; refusing to expand it", self.limits.max_nodes),
+                    format!(
+                        "anchored copies make this document hold more than {} nodes; refusing to expand it",
+                        self.limits.max_nodes
+                    ),
                     node.span.start,
                 );
             }
@@ -419,7 +427,7 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
-fn core_tag<'a>(tag: Option<&'a granit_parser::Tag>) -> Option<&'a str> {
+fn core_tag(tag: Option<&granit_parser::Tag>) -> Option<&str> {
     tag.and_then(|t| t.core_suffix())
 }
 

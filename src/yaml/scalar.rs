@@ -26,17 +26,17 @@ fn resolve_plain(text: &str, style: Style) -> Result<Value, Unrepresentable> {
         Some(b) => *b,
     };
     match first {
-        b'~' | b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'.' => {
+        b'~' | b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'.' | b'-' | b'+' => {
             if let Some(v) = resolve_word(text)? {
                 return Ok(v);
             }
         }
         _ => {}
     }
-    if matches!(first, b'+' | b'-' | b'.' | b'0'..=b'9') {
-        if let Some(v) = resolve_number(text)? {
-            return Ok(Value::Number(v));
-        }
+    if matches!(first, b'+' | b'-' | b'.' | b'0'..=b'9')
+        && let Some(v) = resolve_number(text)?
+    {
+        return Ok(Value::Number(v));
     }
     Ok(Value::String(text.to_owned(), style))
 }
@@ -44,12 +44,8 @@ fn resolve_plain(text: &str, style: Style) -> Result<Value, Unrepresentable> {
 fn resolve_word(text: &str) -> Result<Option<Value>, Unrepresentable> {
     Ok(Some(match text {
         "~" | "null" | "Null" | "NULL" => Value::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
-            Value::Bool(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            Value::Bool(false)
-        }
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Value::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
             return Err(Unrepresentable("json: unsupported value: +Inf"));
         }
@@ -62,25 +58,21 @@ fn resolve_word(text: &str) -> Result<Option<Value>, Unrepresentable> {
 /// go-yaml v2: drop `_`, try Go's `ParseInt(s, 0, 64)` (sign, 0x/0o/0b prefixes, leading-0 octal),
 /// then `ParseUint`, then a float if the text has YAML's float shape.
 fn resolve_number(text: &str) -> Result<Option<Number>, Unrepresentable> {
-    let plain: std::borrow::Cow<str> = if text.contains('_') {
-        text.replace('_', "").into()
-    } else {
-        text.into()
-    };
+    let plain: std::borrow::Cow<str> = if text.contains('_') { text.replace('_', "").into() } else { text.into() };
     if let Some(n) = parse_go_int(&plain) {
         return Ok(Some(n));
     }
-    if is_yaml_float(&plain) {
-        if let Ok(f) = plain.parse::<f64>() {
-            if f.is_finite() {
-                return Ok(Some(Number::Float(f)));
-            }
-            return Err(Unrepresentable(if f > 0.0 {
-                "json: unsupported value: +Inf"
-            } else {
-                "json: unsupported value: -Inf"
-            }));
+    if is_yaml_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+    {
+        if f.is_finite() {
+            return Ok(Some(Number::Float(f)));
         }
+        return Err(Unrepresentable(if f > 0.0 {
+            "json: unsupported value: +Inf"
+        } else {
+            "json: unsupported value: -Inf"
+        }));
     }
     Ok(None)
 }
