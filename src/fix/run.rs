@@ -26,6 +26,8 @@ struct FileOutcome {
     fixed_resources: usize,
     remaining: Vec<String>,
     warnings: Vec<String>,
+    /// A `runAsNonRoot: true` was written (the summary warns what the kubelet does with it).
+    adds_run_as_non_root: bool,
 }
 
 pub fn fix(args: FixArgs) -> i32 {
@@ -92,6 +94,11 @@ pub fn fix(args: FixArgs) -> i32 {
             stderr.push_str(&format!("  {}: {r}\n", o.name));
         }
     }
+    if choice.options.run_as_user.is_none() && outcomes.iter().any(|o| o.adds_run_as_non_root) {
+        stderr.push_str(
+            "  note: with runAsNonRoot the kubelet refuses to start images whose USER is root or a name: give the image a numeric USER, or pass --run-as-user UID\n",
+        );
+    }
     if !args.unsafe_fixes && outcomes.iter().any(|o| o.remaining.iter().any(|r| r.contains("[unsafe]"))) {
         stderr.push_str("  (run with --unsafe-fixes to apply the unsafe ones)\n");
     }
@@ -126,6 +133,7 @@ fn fix_file(
         fixed_resources: 0,
         remaining: Vec::new(),
         warnings: Vec::new(),
+        adds_run_as_non_root: false,
     };
     let src = match input::read(name, path) {
         Ok(s) => s,
@@ -178,11 +186,7 @@ fn fix_file(
             r.fix.note
         ));
     }
-    if result.applied.iter().any(|a| a.fix.check == "runAsNonRoot") && choice.options.run_as_user.is_none() {
-        out.warnings.push(format!(
-            "{name}: note: runAsNonRoot makes the kubelet refuse images whose USER is root or a name; set a numeric USER in the image or pass --run-as-user UID"
-        ));
-    }
+    out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.check == "runAsNonRoot");
     for p in &result.patches {
         let mut o = serde_json::Map::new();
         o.insert("file".into(), json!(name));
