@@ -174,3 +174,21 @@ fn oracle_cases_agree_exactly() {
     assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
     assert!(compared > 500, "only {compared} verdicts compared");
 }
+
+/// `docs/checks/*.md` are rendered from the code; a stale page fails here.
+/// `PODSEC_UPDATE_DOCS=1 cargo test --test conformance docs` rewrites them.
+#[test]
+fn docs_are_current() {
+    let update = std::env::var_os("PODSEC_UPDATE_DOCS").is_some();
+    let mut stale = Vec::new();
+    for (path, content) in podsec::docs::pages() {
+        let path = Path::new("docs").join(path);
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &content).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(stale.is_empty(), "stale docs (run PODSEC_UPDATE_DOCS=1 cargo test --test conformance docs): {stale:?}");
+}

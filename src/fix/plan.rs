@@ -638,3 +638,48 @@ fn automount(c: &mut Ctx) {
         },
     );
 }
+
+/// What `podsec fix` does for a check (rendered into the check's documentation page).
+pub fn fix_doc(id: &str) -> &'static str {
+    match id {
+        "runAsNonRoot" => {
+            "Absent: pod-level `runAsNonRoot: true` (**safe**), once for the pod; containers that do not set their own value inherit it, so no container-level copies are added. An explicit `false` at pod or container level becomes `true` (**unsafe**). With `--run-as-user UID`, a pod-level `runAsUser: UID` is added beside it when the pod sets none. The kubelet refuses to start a `runAsNonRoot` container whose image `USER` is root or a name."
+        }
+        "seccompProfile_restricted" => {
+            "No valid pod profile: pod-level `seccompProfile: {type: RuntimeDefault}` (**safe**). An existing profile object without a `type` gets `type: RuntimeDefault` (**safe**); an explicit forbidden type (`Unconfined`, ...) at pod or container level becomes `RuntimeDefault` (**unsafe**), dropping a `localhostProfile` that only `Localhost` may carry."
+        }
+        "seccompProfile_baseline" => {
+            "An explicit forbidden type at pod or container level becomes `RuntimeDefault` (**unsafe**). At policy versions before v1.19 a forbidden seccomp annotation becomes `runtime/default` (**unsafe**)."
+        }
+        "allowPrivilegeEscalation" => {
+            "Per container (init, regular, ephemeral): absent → `allowPrivilegeEscalation: false` (**safe**); `true` → `false` (**unsafe**). Beside `privileged: true` or an added `SYS_ADMIN` the API server rejects `false`, so there the fix is **unsafe** and goes together with those fixes."
+        }
+        "capabilities_restricted" => {
+            "Appends `ALL` to `capabilities.drop`, creating `securityContext`, `capabilities` and `drop` as needed (**safe**); removes `add` entries other than `NET_BIND_SERVICE` (**unsafe**)."
+        }
+        "capabilities_baseline" => "Removes the `add` entries outside the baseline set (**unsafe**).",
+        "privileged" => "`privileged: true` → `false` (**unsafe**).",
+        "windowsHostProcess" => "`hostProcess: true` → `false` at pod and container level (**unsafe**).",
+        "hostNamespaces" => "`hostNetwork`/`hostPID`/`hostIPC: true` → `false` (**unsafe**).",
+        "hostPorts" => "Removes the `hostPort` field of each port that sets one (**unsafe**).",
+        "sysctls" => "Removes the forbidden entries of `securityContext.sysctls` (**unsafe**).",
+        "procMount" | "procMount_restricted" => "A `procMount` other than `Default` becomes `Default` (**unsafe**).",
+        "seLinuxOptions" => "Removes `user` and `role`, and a forbidden `type` (**unsafe**).",
+        "appArmorProfile" => {
+            "A profile type other than `RuntimeDefault`/`Localhost` becomes `RuntimeDefault`; a forbidden annotation value becomes `runtime/default` (**unsafe**)."
+        }
+        "runAsUser" => {
+            "Removes `runAsUser: 0` at pod and container level, or sets it to `--run-as-user UID` when given (**unsafe**)."
+        }
+        "hostProbesAndHostLifecycle" => {
+            "Removes the `host` field of the probe or lifecycle handler (**unsafe**): the kubelet then uses the pod IP."
+        }
+        "hostPathVolumes" | "restrictedVolumes" => {
+            "**manual**: podsec cannot choose storage for you. Replace the volume with an allowed type (`configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `image`, `persistentVolumeClaim`, `projected`, `secret`), or exempt the workload."
+        }
+        checks::own::AUTOMOUNT => {
+            "Absent → pod-level `automountServiceAccountToken: false` (**safe**); explicit `true` → `false` (**unsafe**)."
+        }
+        _ => "",
+    }
+}
