@@ -5,7 +5,11 @@ use std::io::Write;
 use rayon::prelude::*;
 
 use crate::checks;
-use crate::cli::{CheckArgs, Cli, Command};
+use std::path::PathBuf;
+
+use crate::checks::{Level, PolicyVersion};
+use crate::cli::{CheckArgs, Cli, Command, PolicyArgs};
+use crate::config;
 use crate::engine::{self, Policy};
 use crate::input::{self, InputError};
 use crate::report::{self, FileReport};
@@ -44,10 +48,50 @@ fn explain(id: Option<&str>) -> i32 {
     }
 }
 
+/// The policy for a run: flags win, then a Namespace's enforce label (per workload, when no
+/// `--level` was given), then `.podsec.yaml`, then `restricted:latest`. Also returns the files to read.
+pub fn resolve(
+    args: &PolicyArgs,
+    paths: &[String],
+) -> Result<(Policy, Vec<(String, Option<PathBuf>)>, Vec<InputError>), String> {
+    let config = match args.config.clone().or_else(|| config::discover(paths)) {
+        Some(path) => config::load(&path)?,
+        None => config::Config::default(),
+    };
+    let level = args.level.or(config.level).unwrap_or(Level::Restricted);
+    let version = args.pss_version.or(config.version).unwrap_or(PolicyVersion::LATEST);
+    let mut policy = Policy::new(level, version);
+    policy.ignore = config.ignore.clone();
+    policy.extra_kinds = config.kinds.clone();
+    let (files, errors) = input::discover(paths, &|p| config.excluded(p));
+    if args.level.is_none() {
+        policy.namespaces = namespace_levels(&files);
+    }
+    Ok((policy, files, errors))
+}
+
+/// Namespaces in the input that carry an `enforce` label (a cheap text test first: only files that
+/// mention the label are parsed).
+fn namespace_levels(files: &[(String, Option<PathBuf>)]) -> Vec<(String, Level, Option<PolicyVersion>)> {
+    files
+        .par_iter()
+        .filter_map(|(_, path)| std::fs::read_to_string(path.as_ref()?).ok())
+        .filter(|text| text.contains("pod-security.kubernetes.io/enforce"))
+        .flat_map_iter(|text| {
+            let stream = crate::yaml::parse_stream(&text, &Limits::default());
+            stream.docs.into_iter().filter_map(|d| config::namespace_levels(d.root.as_ref().ok()?)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Read and check every input, in parallel, keeping input order.
-pub fn check_inputs(paths: &[String], policy: &Policy) -> Vec<FileReport> {
-    let paths = if paths.is_empty() { vec!["-".to_owned()] } else { paths.to_vec() };
-    let (files, errors) = input::discover(&paths, &|_| false);
+pub fn check_inputs(
+    files: &[(String, Option<PathBuf>)],
+    named: &[String],
+    errors: Vec<InputError>,
+    policy: &Policy,
+) -> Vec<FileReport> {
+    let paths = named;
     let limits = Limits::default();
     let mut reports: Vec<FileReport> = files
         .par_iter()
@@ -81,9 +125,21 @@ fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limit
     FileReport { name: name.to_owned(), resources: checked.resources, error }
 }
 
+/// The paths to read: `-` (stdin) when none is given.
+pub fn paths_or_stdin(paths: &[String]) -> Vec<String> {
+    if paths.is_empty() { vec!["-".to_owned()] } else { paths.to_vec() }
+}
+
 fn check(args: CheckArgs) -> i32 {
-    let policy = Policy { level: args.policy.level, version: args.policy.pss_version, extra_kinds: Vec::new() };
-    let reports = check_inputs(&args.paths, &policy);
+    let paths = paths_or_stdin(&args.paths);
+    let (policy, files, errors) = match resolve(&args.policy, &paths) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("podsec: error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let reports = check_inputs(&files, &paths, errors, &policy);
     let (out, err) = report::render(args.format, &reports, policy.level, policy.version);
     let _ = std::io::stdout().write_all(out.as_bytes());
     let _ = std::io::stderr().write_all(err.as_bytes());

@@ -37,12 +37,17 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct PolicyArgs {
-    /// Pod Security level to evaluate.
-    #[arg(long, value_parser = parse_level, default_value = "restricted")]
-    pub level: Level,
-    /// Policy version: `latest` or `v1.N` (PSA's own syntax; newer than the newest known is clamped).
-    #[arg(long = "pss-version", value_parser = parse_version, default_value = "latest")]
-    pub pss_version: PolicyVersion,
+    /// Pod Security level [default: `level` in .podsec.yaml, else restricted]. Without this flag, the
+    /// workloads of a Namespace in the input labelled `pod-security.kubernetes.io/enforce` use its level.
+    #[arg(long, value_parser = parse_level)]
+    pub level: Option<Level>,
+    /// Policy version: `latest` or `v1.N`, PSA's own syntax; newer than the newest known is clamped
+    /// [default: `pssVersion` in .podsec.yaml, else latest].
+    #[arg(long = "pss-version", value_parser = parse_version)]
+    pub pss_version: Option<PolicyVersion>,
+    /// Read this configuration file instead of looking for .podsec.yaml upward from the first input.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -90,6 +95,10 @@ pub struct FixArgs {
     /// (the kubelet refuses `runAsNonRoot` for images whose USER is root or a name).
     #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
     pub run_as_user: Option<i64>,
+    /// Label the Namespace documents of the input with `pod-security.kubernetes.io/enforce: <level>`
+    /// and `enforce-version: <version>` (an existing different value is changed only with --unsafe-fixes).
+    #[arg(long)]
+    pub label_namespaces: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -13,6 +13,25 @@ pub struct Policy {
     pub version: PolicyVersion,
     /// Extra workload kinds (from configuration).
     pub extra_kinds: Vec<TemplateRoute>,
+    /// Check ids neither reported nor fixed (from configuration; `*` for all).
+    pub ignore: Vec<String>,
+    /// Namespaces of the input with an `enforce` label: their workloads use that level (and
+    /// `enforce-version`) unless the level was given on the command line.
+    pub namespaces: Vec<(String, Level, Option<PolicyVersion>)>,
+}
+
+impl Policy {
+    pub fn new(level: Level, version: PolicyVersion) -> Policy {
+        Policy { level, version, extra_kinds: Vec::new(), ignore: Vec::new(), namespaces: Vec::new() }
+    }
+
+    /// The level and version for a workload in `namespace`.
+    pub fn for_namespace(&self, namespace: Option<&str>) -> (Level, PolicyVersion) {
+        match namespace.and_then(|ns| self.namespaces.iter().find(|(n, ..)| n == ns)) {
+            Some((_, level, version)) => (*level, version.unwrap_or(self.version)),
+            None => (self.level, self.version),
+        }
+    }
 }
 
 /// One violation, located in the source.
@@ -51,6 +70,10 @@ pub enum Outcome {
         object: Route,
         /// Route of the pod template object, relative to the object (empty for a Pod).
         template: Route,
+        /// Violations exempted by configuration or the `podsec.dev/ignore` annotation.
+        ignored: Vec<Finding>,
+        /// The level and version used, when a Namespace's label chose them.
+        policy: Option<(Level, PolicyVersion)>,
     },
     Skipped {
         kind: String,
@@ -74,7 +97,7 @@ pub struct Resource {
 impl Resource {
     pub fn allowed(&self) -> bool {
         match &self.outcome {
-            Outcome::Workload { findings, .. } => findings.iter().all(|f| f.own),
+            Outcome::Workload { findings, ignored, .. } => findings.iter().chain(ignored).all(|f| f.own),
             _ => true,
         }
     }
@@ -187,6 +210,8 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
     }
     let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str).map(str::to_owned);
     let name = meta.and_then(|m| m.get("name")).and_then(Node::as_str).map(str::to_owned);
+    let (level, version) = policy.for_namespace(namespace.as_deref());
+    let chosen = (level != policy.level || version != policy.version).then_some((level, version));
     let mut findings = Vec::new();
     // A ReplicationController without a template is not evaluated (PSA allows it).
     let tmpl = k8s::at(object, &template).filter(|n| !n.is_null());
@@ -212,8 +237,8 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         let spec = spec.unwrap_or(&empty_spec);
         let defaulted = default_volumes(spec);
         let view = PodView { meta: pod_meta, spec: defaulted.as_ref().unwrap_or(spec) };
-        let psa = checks::evaluate(policy.level, policy.version, &view).into_iter().map(|v| (v, false));
-        let own = checks::own::evaluate(policy.level, &view).into_iter().map(|v| (v, true));
+        let psa = checks::evaluate(level, version, &view).into_iter().map(|v| (v, false));
+        let own = checks::own::evaluate(level, &view).into_iter().map(|v| (v, true));
         for (v, own) in psa.chain(own) {
             findings.push(Finding {
                 check: v.check,
@@ -226,7 +251,22 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
             });
         }
     }
-    Outcome::Workload { api_version, kind, namespace, name, findings, object: object_route, template }
+    let skip = crate::config::ignored_by_annotation(object);
+    let (ignored, findings): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(|f| {
+        let hit = |ids: &[String]| ids.iter().any(|i| i == "*" || i == f.check);
+        hit(&policy.ignore) || hit(&skip)
+    });
+    Outcome::Workload {
+        api_version,
+        kind,
+        namespace,
+        name,
+        findings,
+        object: object_route,
+        template,
+        ignored,
+        policy: chosen,
+    }
 }
 
 fn seg_name(seg: &Seg) -> String {

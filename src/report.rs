@@ -146,7 +146,7 @@ pub fn json_report(files: &[FileReport], level: Level, version: PolicyVersion) -
                 obj.insert("item".into(), json!(i));
             }
             match &r.outcome {
-                Outcome::Workload { api_version, kind, namespace, name, findings, .. } => {
+                Outcome::Workload { api_version, kind, namespace, name, findings, ignored, policy, .. } => {
                     obj.insert("apiVersion".into(), json!(api_version));
                     obj.insert("kind".into(), json!(kind));
                     obj.insert("namespace".into(), json!(namespace));
@@ -167,6 +167,13 @@ pub fn json_report(files: &[FileReport], level: Level, version: PolicyVersion) -
                         })
                         .collect();
                     obj.insert("violations".into(), J::Array(vs));
+                    if !ignored.is_empty() {
+                        obj.insert("ignored".into(), json!(ignored.iter().map(|f| f.check).collect::<Vec<_>>()));
+                    }
+                    if let Some((l, v)) = policy {
+                        obj.insert("level".into(), json!(l.to_string()));
+                        obj.insert("pssVersion".into(), json!(v.to_string()));
+                    }
                 }
                 Outcome::Skipped { kind } => {
                     obj.insert("kind".into(), if kind.is_empty() { J::Null } else { json!(kind) });

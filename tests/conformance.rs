@@ -11,11 +11,7 @@ use podsec::yaml::Limits;
 const SHARED: &str = "../shared/conformance";
 
 fn policy(level: &str, version: &str) -> Policy {
-    Policy {
-        level: level.parse::<Level>().expect("level"),
-        version: version.parse::<PolicyVersion>().expect("version"),
-        extra_kinds: Vec::new(),
-    }
+    Policy::new(level.parse::<Level>().expect("level"), version.parse::<PolicyVersion>().expect("version"))
 }
 
 fn check(path: &Path, policy: &Policy) -> engine::Checked {

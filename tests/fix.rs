@@ -14,11 +14,7 @@ use podsec::k8s::{self, Seg};
 use podsec::yaml::{self, Limits, Node};
 
 fn policy(level: &str, version: &str) -> Policy {
-    Policy {
-        level: level.parse::<Level>().unwrap(),
-        version: version.parse::<PolicyVersion>().unwrap(),
-        extra_kinds: Vec::new(),
-    }
+    Policy::new(level.parse::<Level>().expect("level"), version.parse::<PolicyVersion>().expect("version"))
 }
 
 fn choice(unsafe_fixes: bool) -> Choice {

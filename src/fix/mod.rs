@@ -56,10 +56,22 @@ pub struct FileFix {
 pub struct Choice {
     pub unsafe_fixes: bool,
     pub options: FixOptions,
+    /// Label the input's Namespaces with the enforce level (`--label-namespaces`).
+    pub label_namespaces: bool,
 }
 
 fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -> Vec<Fix> {
-    let Outcome::Workload { findings, object, template, .. } = &r.outcome else { return Vec::new() };
+    if let Outcome::Skipped { kind } = &r.outcome {
+        if kind == "Namespace" && choice.label_namespaces {
+            let object: Route = r.item.map_or_else(Vec::new, |i| vec![Seg::Key("items".into()), Seg::Index(i)]);
+            let Some(ns) = k8s::at(root, &object) else { return Vec::new() };
+            // A Namespace whose own label chose its workloads' level keeps that level.
+            let (level, version) = policy.for_namespace(ns.path(&["metadata", "name"]).and_then(Node::as_str));
+            return plan::label_namespace(ns, object, level, version);
+        }
+        return Vec::new();
+    }
+    let Outcome::Workload { findings, object, template, namespace, .. } = &r.outcome else { return Vec::new() };
     if findings.is_empty() {
         return Vec::new();
     }
@@ -72,7 +84,8 @@ fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -
     let meta = k8s::at(root, &meta_route).filter(|n| !n.is_null());
     let mut failing: Vec<&'static str> = findings.iter().map(|f| f.check).collect();
     failing.dedup();
-    plan::plan(spec, meta, spec_route, meta_route, policy.level, policy.version, &failing, &choice.options)
+    let (level, version) = policy.for_namespace(namespace.as_deref());
+    plan::plan(spec, meta, spec_route, meta_route, level, version, &failing, &choice.options)
 }
 
 /// Whether a fix is applied under `choice`.

@@ -683,3 +683,30 @@ pub fn fix_doc(id: &str) -> &'static str {
         _ => "",
     }
 }
+
+/// `--label-namespaces`: the Namespace's `enforce` (and `enforce-version`) labels.
+pub fn label_namespace(ns: &Node, object: Route, level: Level, version: PolicyVersion) -> Vec<Fix> {
+    let labels = ns.path(&["metadata", "labels"]);
+    let mut out = Vec::new();
+    for (key, value) in [
+        ("pod-security.kubernetes.io/enforce", level.to_string()),
+        ("pod-security.kubernetes.io/enforce-version", version.to_string()),
+    ] {
+        let current = labels.and_then(|l| l.field(key));
+        if current.and_then(Node::as_str) == Some(value.as_str()) {
+            continue;
+        }
+        let route = join(&object, &["metadata", "labels", key]);
+        let note = match current.and_then(Node::as_str) {
+            Some(was) => format!("set label {key}: {was} → {value}"),
+            None => format!("add label {key}: {value}"),
+        };
+        out.push(Fix {
+            check: "namespaceLabels",
+            class: class_of(current),
+            ops: vec![set(route, Scalar::Str(value))],
+            note,
+        });
+    }
+    out
+}

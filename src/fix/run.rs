@@ -10,6 +10,7 @@ use super::{Choice, FileFix, FixOptions, fix_source};
 use crate::app::{EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS};
 use crate::cli::{FixArgs, FixFormat};
 use crate::engine::{Outcome, Policy};
+
 use crate::input;
 use crate::yaml::Limits;
 
@@ -31,10 +32,19 @@ struct FileOutcome {
 }
 
 pub fn fix(args: FixArgs) -> i32 {
-    let policy = Policy { level: args.policy.level, version: args.policy.pss_version, extra_kinds: Vec::new() };
-    let choice = Choice { unsafe_fixes: args.unsafe_fixes, options: FixOptions { run_as_user: args.run_as_user } };
-    let paths = if args.paths.is_empty() { vec!["-".to_owned()] } else { args.paths.clone() };
-    let (files, input_errors) = input::discover(&paths, &|_| false);
+    let paths = crate::app::paths_or_stdin(&args.paths);
+    let (policy, files, input_errors) = match crate::app::resolve(&args.policy, &paths) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("podsec: error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let choice = Choice {
+        unsafe_fixes: args.unsafe_fixes,
+        options: FixOptions { run_as_user: args.run_as_user },
+        label_namespaces: args.label_namespaces,
+    };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
     let limits = Limits::default();
     let outcomes: Vec<FileOutcome> = files
