@@ -48,12 +48,12 @@ fn explain(id: Option<&str>) -> i32 {
     }
 }
 
+/// What a run reads and how it judges: the policy, the files found, the paths that failed.
+pub type Run = (Policy, Vec<input::Found>, Vec<InputError>);
+
 /// The policy for a run: flags win, then a Namespace's enforce label (per workload, when no
 /// `--level` was given), then `.podsec.yaml`, then `restricted:latest`. Also returns the files to read.
-pub fn resolve(
-    args: &PolicyArgs,
-    paths: &[String],
-) -> Result<(Policy, Vec<(String, Option<PathBuf>)>, Vec<InputError>), String> {
+pub fn resolve(args: &PolicyArgs, paths: &[String]) -> Result<Run, String> {
     let config = match args.config.clone().or_else(|| config::discover(paths)) {
         Some(path) => config::load(&path)?,
         None => config::Config::default(),
@@ -72,7 +72,7 @@ pub fn resolve(
 
 /// Namespaces in the input that carry an `enforce` label (a cheap text test first: only files that
 /// mention the label are parsed).
-fn namespace_levels(files: &[(String, Option<PathBuf>)]) -> Vec<(String, Level, Option<PolicyVersion>)> {
+fn namespace_levels(files: &[input::Found]) -> Vec<(String, Level, Option<PolicyVersion>)> {
     files
         .par_iter()
         .filter_map(|(_, path)| std::fs::read_to_string(path.as_ref()?).ok())

@@ -25,12 +25,15 @@ impl std::fmt::Display for InputError {
     }
 }
 
+/// A file to read: its name as shown to the user, and its path (`None` for stdin).
+pub type Found = (String, Option<PathBuf>);
+
 const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// Expand the user's paths into the list of files to read, in a stable order: each argument in turn,
 /// a directory's files sorted by path. Unreadable or missing paths become errors; a directory that
 /// holds no manifest is an error too (a typo'd directory should not pass silently).
-pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<(String, Option<PathBuf>)>, Vec<InputError>) {
+pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<Found>, Vec<InputError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for arg in args {
@@ -57,12 +60,7 @@ pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<(Strin
     (files, errors)
 }
 
-fn walk(
-    dir: &Path,
-    files: &mut Vec<(String, Option<PathBuf>)>,
-    errors: &mut Vec<InputError>,
-    exclude: &dyn Fn(&Path) -> bool,
-) {
+fn walk(dir: &Path, files: &mut Vec<Found>, errors: &mut Vec<InputError>, exclude: &dyn Fn(&Path) -> bool) {
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
