@@ -301,3 +301,141 @@ fn style_scenarios_match_snapshots() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+// ---- The command line: writing, outputs, configuration -------------------------------------------
+
+fn podsec(args: &[&str], cwd: &Path, stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_podsec"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("run podsec");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const BARE_POD: &str =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p # keep\nspec:\n  containers:\n  - name: a\n    image: nginx\n";
+
+#[test]
+fn writes_in_place_atomically_keeping_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pod.yaml");
+    std::fs::write(&file, BARE_POD).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, _, err) = podsec(&["fix", "--check", "pod.yaml"], dir.path(), None);
+    assert_eq!(code, 1, "--check reports pending changes: {err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), BARE_POD, "--check writes nothing");
+    let (code, out, err) = podsec(&["fix", "pod.yaml"], dir.path(), None);
+    assert_eq!(code, 0, "everything fixed: {err}");
+    assert!(out.is_empty(), "in-place mode prints nothing on stdout");
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        fixed.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p # keep\n")
+            && fixed.contains("runAsNonRoot: true")
+    );
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o640);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+    let (code, _, _) = podsec(&["fix", "--check", "pod.yaml"], dir.path(), None);
+    assert_eq!(code, 0, "a second run has nothing to do");
+    let (code, out, _) = podsec(&["check", "pod.yaml"], dir.path(), None);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn stdin_goes_to_stdout_and_json_patch_describes_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = podsec(&["fix", "-"], dir.path(), Some(BARE_POD));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("  name: p # keep\n") && out.contains("allowPrivilegeEscalation: false"), "{out}");
+    std::fs::write(dir.path().join("pod.yaml"), BARE_POD).unwrap();
+    let (code, out, err) = podsec(&["fix", "--format", "json-patch", "pod.yaml"], dir.path(), None);
+    assert_eq!(code, 0, "{err}");
+    let entries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entry = &entries.as_array().unwrap()[0];
+    assert_eq!(entry["file"], "pod.yaml");
+    assert_eq!(
+        (entry["doc"].as_u64(), entry["kind"].as_str(), entry["name"].as_str()),
+        (Some(0), Some("Pod"), Some("p"))
+    );
+    let mut doc = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "a", "image": "nginx"}]}});
+    let patch: json_patch::Patch = serde_json::from_value(entry["patch"].clone()).unwrap();
+    json_patch::patch(&mut doc, &patch).unwrap();
+    assert_eq!(doc["spec"]["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert_eq!(doc["spec"]["containers"][0]["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(std::fs::read_to_string(dir.path().join("pod.yaml")).unwrap(), BARE_POD, "json-patch writes nothing");
+}
+
+#[test]
+fn a_broken_document_is_left_alone_and_the_others_are_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = "apiVersion: v1\nkind: Pod\nmetadata: {name: broken}\nspec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: \"true\"\n";
+    let text = format!("{BARE_POD}---\n{broken}---\n{BARE_POD}");
+    std::fs::write(dir.path().join("s.yaml"), &text).unwrap();
+    let (code, _, err) = podsec(&["fix", "s.yaml"], dir.path(), None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("s.yaml:16:") && err.contains("privileged"), "the error names the file and line: {err}");
+    let fixed = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
+    assert!(fixed.contains(&format!("---\n{broken}---\n")), "the broken document is byte-identical");
+    assert_eq!(fixed.matches("runAsNonRoot: true").count(), 2, "both neighbours are fixed");
+}
+
+#[test]
+fn configuration_namespace_labels_and_exemptions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("k8s")).unwrap();
+    std::fs::write(
+        dir.path().join(".podsec.yaml"),
+        "level: baseline\nignore: [hostPorts]\nexclude: [\"k8s/vendor-*.yaml\"]\nkinds:\n- {kind: Rollout, apiVersion: argoproj.io/v1alpha1, template: spec.template}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("k8s/vendor-broken.yaml"), "a: [\n").unwrap();
+    let manifest = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata:\n  name: in-prod\n  namespace: prod\nspec:\n  containers: [{name: a, image: nginx, ports: [{containerPort: 80, hostPort: 80}]}]\n---\n\
+apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: ro\n  annotations:\n    podsec.dev/ignore: hostNamespaces\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers: [{name: a, image: nginx}]\n";
+    std::fs::write(dir.path().join("k8s/app.yaml"), manifest).unwrap();
+    let (code, out, err) = podsec(&["check", "--format", "json", "k8s"], dir.path(), None);
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["level"], "baseline", "the configuration's level");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "the excluded file is not read: {results:?}");
+    let pod = &results[1];
+    assert_eq!(pod["level"], "restricted", "the Namespace's enforce label chose the level");
+    assert!(pod["violations"].as_array().unwrap().iter().any(|v| v["check"] == "seccompProfile_restricted"));
+    assert_eq!(pod["ignored"], serde_json::json!(["hostPorts"]), "ignored by configuration");
+    let rollout = &results[2];
+    assert_eq!(rollout["kind"], "Rollout", "a configured kind is a workload");
+    assert_eq!(rollout["violations"], serde_json::json!([]));
+    assert_eq!(rollout["ignored"], serde_json::json!(["hostNamespaces"]), "ignored by the annotation");
+    // An explicit --level wins over the label; --label-namespaces writes it.
+    let (_, out, _) = podsec(
+        &["fix", "--level", "baseline", "--label-namespaces", "--unsafe-fixes", "--stdout", "k8s/app.yaml"],
+        dir.path(),
+        None,
+    );
+    assert!(
+        out.contains(
+            "pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/enforce-version: latest\n"
+        ),
+        "{out}"
+    );
+    // A bad configuration is an error naming the file and line.
+    std::fs::write(dir.path().join(".podsec.yaml"), "level: baseline\nignore: [notACheck]\n").unwrap();
+    let (code, _, err) = podsec(&["check", "k8s/app.yaml"], dir.path(), None);
+    assert_eq!(code, 2);
+    assert!(err.contains(".podsec.yaml:2") && err.contains("notACheck"), "{err}");
+}

@@ -48,6 +48,8 @@ pub struct FileFix {
     pub patches: Vec<PatchEntry>,
     /// Verdicts on the fixed text.
     pub after: engine::Checked,
+    /// Documents that could not be read, positioned in the original text (they are left unchanged).
+    pub errors: Vec<Resource>,
     /// A failed self-check: nothing may be written for this file.
     pub bug: Option<String>,
 }
@@ -188,7 +190,8 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
         }
     }
-    FileFix { text, applied, remaining, patches, after, bug }
+    let errors = before.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })).cloned().collect();
+    FileFix { text, applied, remaining, patches, after, errors, bug }
 }
 
 /// Give every finding the applicability of its fix (`check` shows it): the strictest class among

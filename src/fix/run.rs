@@ -164,7 +164,7 @@ fn fix_file(
         out.errors
             .push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
     }
-    for r in &result.after.resources {
+    for r in &result.errors {
         if let Outcome::Error { message, pos, .. } = &r.outcome {
             out.errors.push(format!(
                 "{name}:{}:{}: error: document {}: {message} (left unchanged)",
