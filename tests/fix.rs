@@ -387,7 +387,7 @@ fn a_broken_document_is_left_alone_and_the_others_are_fixed() {
     std::fs::write(dir.path().join("s.yaml"), &text).unwrap();
     let (code, _, err) = podsec(&["fix", "s.yaml"], dir.path(), None);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("s.yaml:16:") && err.contains("privileged"), "the error names the file and line: {err}");
+    assert!(err.contains("s.yaml:17:") && err.contains("privileged"), "the error names the file and line: {err}");
     let fixed = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
     assert!(fixed.contains(&format!("---\n{broken}---\n")), "the broken document is byte-identical");
     assert_eq!(fixed.matches("runAsNonRoot: true").count(), 2, "both neighbours are fixed");
