@@ -75,8 +75,12 @@ fn walk(dir: &Path, files: &mut Vec<Found>, errors: &mut Vec<InputError>, exclud
         if hidden || exclude(&path) {
             continue;
         }
+        // Symlinked directories are not followed (as ripgrep does): a link to `.` would recurse forever.
+        let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
         if path.is_dir() {
-            walk(&path, files, errors, exclude);
+            if !link {
+                walk(&path, files, errors, exclude);
+            }
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
             files.push((path.display().to_string(), Some(path)));
         }
