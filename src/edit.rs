@@ -125,9 +125,10 @@ pub struct Editor<'a> {
     root: &'a Node,
     shared: &'a [Span],
     eol: &'static str,
-    /// Indentation step of nested block mappings.
+    /// Indentation step of nested block mappings when the document has none to copy.
     step: usize,
-    /// Column of a block sequence's `-` relative to its key (0: `- ` at the key's column).
+    /// Column of a block sequence's `-` relative to its key (0: `- ` at the key's column) when the
+    /// document has none to copy.
     seq_offset: usize,
 }
 
@@ -140,14 +141,7 @@ struct Pending {
 impl<'a> Editor<'a> {
     pub fn new(text: &'a str, root: &'a Node, shared: &'a [Span]) -> Self {
         let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        let mut e = Editor { text, root, shared, eol, step: 2, seq_offset: 0 };
-        if let Some(step) = e.find_step(root) {
-            e.step = step;
-        }
-        if let Some(off) = e.find_seq_offset(root) {
-            e.seq_offset = off;
-        }
-        e
+        Editor { text, root, shared, eol, step: 2, seq_offset: 0 }
     }
 
     fn col(&self, pos: usize) -> usize {

@@ -115,8 +115,8 @@ pub fn check_source(src: &Source, policy: &Policy, limits: &yaml::Limits) -> Che
     let stream = yaml::parse_stream(&src.text, limits);
     let parse_failed = stream.fatal.is_some() || stream.docs.iter().any(|d| d.root.is_err());
     if src.text.contains("{{") {
-        let (spans, parses) = if parse_failed { (Vec::new(), false) } else { yaml::literal_spans(&src.text) };
-        if let Some(line) = crate::input::template_line(&src.text, parses && !parse_failed, &spans) {
+        let parses = !parse_failed;
+        if let Some(line) = crate::input::template_line(&src.text, parses, || yaml::literal_spans(&src.text).0) {
             return Checked { stream, resources: Vec::new(), template_line: Some(line) };
         }
     }

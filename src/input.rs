@@ -156,27 +156,37 @@ fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
 
 /// Whether the text is a template (Helm, Go `{{ }}`) rather than YAML: a `{{` that starts a line's
 /// content, or any `{{` outside a comment when the text does not even parse. `{{` inside quoted or
-/// block scalars (alerting rules in a ConfigMap, say) is data and does not count.
-pub fn template_line(text: &str, parses: bool, data_spans: &[(usize, usize)]) -> Option<usize> {
-    if !text.contains("{{") {
-        return None;
-    }
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        let content = line.trim_start();
-        let at = offset + (line.len() - content.len());
-        offset += line.len();
-        let in_data = |pos: usize| data_spans.iter().any(|&(s, e)| s <= pos && pos < e);
-        if content.starts_with('#') || in_data(at) {
+/// block scalars (alerting rules in a ConfigMap, say) is data and does not count. `data_spans`
+/// (sorted spans of quoted and block scalars) is computed only when a candidate line is found.
+pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<(usize, usize)>) -> Option<usize> {
+    let mut spans: Option<Vec<(usize, usize)>> = None;
+    let mut data_spans = Some(data_spans);
+    let mut last_line_start = usize::MAX;
+    for (pos, _) in text.match_indices("{{") {
+        let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+        if line_start == last_line_start {
             continue;
         }
-        let code = match content.find(" #") {
-            Some(i) => &content[..i],
-            None => content,
-        };
-        if content.starts_with("{{") || (!parses && code.contains("{{")) {
-            return Some(i + 1);
+        let line = &text[line_start..];
+        let content = line.trim_start_matches([' ', '\t']);
+        let content_start = line_start + (line.len() - content.len());
+        if content.starts_with('#') {
+            continue;
         }
+        let before_comment = text[content_start..pos].find(" #").is_none();
+        let candidate = pos == content_start || (!parses && before_comment);
+        if !candidate {
+            continue;
+        }
+        last_line_start = line_start;
+        if parses {
+            let spans = spans.get_or_insert_with(|| data_spans.take().map_or_else(Vec::new, |f| f()));
+            let i = spans.partition_point(|&(s, _)| s <= pos);
+            if i > 0 && pos < spans[i - 1].1 {
+                continue;
+            }
+        }
+        return Some(1 + text[..line_start].bytes().filter(|&b| b == b'\n').count());
     }
     None
 }

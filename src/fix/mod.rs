@@ -114,34 +114,50 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             let mut splices: Vec<Splice> = Vec::new();
             for (di, doc) in current.stream.docs.iter().enumerate() {
                 let Ok(root) = &doc.root else { continue };
+                let fixes: Vec<(Option<usize>, Fix)> = current
+                    .resources
+                    .iter()
+                    .filter(|r| r.doc == di)
+                    .flat_map(|r| workload_fixes(root, r, policy, choice).into_iter().map(move |f| (r.item, f)))
+                    .filter(|(_, f)| chosen(f, choice))
+                    .collect();
+                if fixes.is_empty() {
+                    continue;
+                }
                 let editor = Editor::new(&text, root, &doc.shared);
-                let mut doc_splices: Vec<Splice> = Vec::new();
-                // This round's ops for the document, lowered together so that new keys for one
-                // parent are written once; a fix that conflicts waits for the next round.
-                let mut round_ops: Vec<Op> = Vec::new();
-                for r in current.resources.iter().filter(|r| r.doc == di) {
-                    for fix in workload_fixes(root, r, policy, choice) {
-                        if !chosen(&fix, choice) {
-                            continue;
-                        }
-                        if let Err(why) = editor.lower(&fix.ops) {
+                let mut lowerable = Vec::new();
+                for (item, fix) in fixes {
+                    match editor.lower(&fix.ops) {
+                        Ok(_) => lowerable.push((item, fix)),
+                        Err(why) => {
                             let note = format!("{} (not applied: {why})", fix.note);
-                            refused.push(Applied {
-                                doc: di,
-                                item: r.item,
-                                fix: Fix { class: Class::Manual, note, ..fix },
-                            });
-                            continue;
-                        }
-                        let mut ops = round_ops.clone();
-                        ops.extend(fix.ops.iter().cloned());
-                        if let Ok(s) = editor.lower(&ops) {
-                            doc_splices = s;
-                            round_ops = ops;
-                            doc_ops[di].extend(fix.ops.iter().cloned());
-                            applied.push(Applied { doc: di, item: r.item, fix });
+                            refused.push(Applied { doc: di, item, fix: Fix { class: Class::Manual, note, ..fix } });
                         }
                     }
+                }
+                // All of the document's fixes are lowered together, so that new keys for one parent
+                // are written once. If they conflict, add them one by one: a fix that conflicts
+                // waits for the next round, re-planned from the re-parsed text.
+                let all: Vec<Op> = lowerable.iter().flat_map(|(_, f)| f.ops.iter().cloned()).collect();
+                let (doc_splices, taken) = match editor.lower(&all) {
+                    Ok(s) => (s, lowerable),
+                    Err(_) => {
+                        let (mut ops, mut splices_so_far, mut taken) = (Vec::new(), Vec::new(), Vec::new());
+                        for (item, fix) in lowerable {
+                            let mut trial = ops.clone();
+                            trial.extend(fix.ops.iter().cloned());
+                            if let Ok(s) = editor.lower(&trial) {
+                                splices_so_far = s;
+                                ops = trial;
+                                taken.push((item, fix));
+                            }
+                        }
+                        (splices_so_far, taken)
+                    }
+                };
+                for (item, fix) in taken {
+                    doc_ops[di].extend(fix.ops.iter().cloned());
+                    applied.push(Applied { doc: di, item, fix });
                 }
                 splices.extend(doc_splices);
             }
@@ -162,7 +178,7 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     let mut bug = None;
     let mut patches = Vec::new();
     if changed {
-        match self_check(&before, &after, &doc_ops) {
+        match self_check(&src.text, &text, &before, &after, &doc_ops) {
             Ok(p) => patches = p,
             Err(e) => bug = Some(e),
         }
@@ -213,6 +229,8 @@ pub fn classify(checked: &mut engine::Checked, policy: &Policy, choice: &Choice)
 /// Check that the fixed text says what the ops say: document for document, JSON(original) with
 /// the RFC 6902 patch applied equals JSON(fixed). Returns the patch per changed resource.
 fn self_check(
+    old: &str,
+    new: &str,
     before: &engine::Checked,
     after: &engine::Checked,
     doc_ops: &[Vec<Op>],
@@ -223,6 +241,13 @@ fn self_check(
     let mut entries = Vec::new();
     for (di, (b, a)) in before.stream.docs.iter().zip(&after.stream.docs).enumerate() {
         let ops = &doc_ops[di];
+        if ops.is_empty() {
+            // Untouched: the document's text must be too.
+            if old.get(b.start..b.end) != new.get(a.start..a.end) {
+                return Err(format!("document {di} changed without an edit"));
+            }
+            continue;
+        }
         match (&b.root, &a.root) {
             (Ok(b_root), Ok(a_root)) => {
                 let mut doc = b_root.to_json();
