@@ -5,7 +5,6 @@ use std::io::Write;
 use rayon::prelude::*;
 
 use crate::checks;
-use std::path::PathBuf;
 
 use crate::checks::{Level, PolicyVersion};
 use crate::cli::{CheckArgs, Cli, Command, PolicyArgs};
@@ -84,27 +83,6 @@ fn namespace_levels(files: &[input::Found]) -> Vec<(String, Level, Option<Policy
         .collect()
 }
 
-/// Read and check every input, in parallel, keeping input order.
-pub fn check_inputs(
-    files: &[(String, Option<PathBuf>)],
-    named: &[String],
-    errors: Vec<InputError>,
-    policy: &Policy,
-) -> Vec<FileReport> {
-    let paths = named;
-    let limits = Limits::default();
-    let mut reports: Vec<FileReport> = files
-        .par_iter()
-        .map(|(name, path)| check_file(name, path.as_deref(), policy, &limits, paths.contains(name)))
-        .collect();
-    reports.extend(errors.into_iter().map(|InputError { name, message }| FileReport {
-        name,
-        resources: Vec::new(),
-        error: Some((message, None)),
-    }));
-    reports
-}
-
 fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limits: &Limits, named: bool) -> FileReport {
     let src = match input::read(name, path) {
         Ok(s) => s,
@@ -139,11 +117,25 @@ fn check(args: CheckArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let reports = check_inputs(&files, &paths, errors, &policy);
-    let (out, err) = report::render(args.format, &reports, policy.level, policy.version);
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    let _ = std::io::stderr().write_all(err.as_bytes());
-    let t = report::totals(&reports);
+    let mut reporter = report::Reporter::new(args.format, policy.level, policy.version);
+    let (mut out, mut err) = (std::io::BufWriter::new(std::io::stdout().lock()), std::io::stderr());
+    let limits = Limits::default();
+    // Files are checked in parallel a few at a time and reported in input order as they complete,
+    // so memory follows the files in flight, not the whole input.
+    for chunk in files.chunks(CHUNK) {
+        let reports: Vec<FileReport> = chunk
+            .par_iter()
+            .map(|(name, path)| check_file(name, path.as_deref(), &policy, &limits, paths.contains(name)))
+            .collect();
+        let _ = reporter.chunk(&reports, &mut out, &mut err);
+    }
+    let failed: Vec<FileReport> = errors
+        .into_iter()
+        .map(|InputError { name, message }| FileReport { name, resources: Vec::new(), error: Some((message, None)) })
+        .collect();
+    let _ = reporter.chunk(&failed, &mut out, &mut err);
+    let t = reporter.finish(&mut out).unwrap_or_default();
+    let _ = out.flush();
     if t.errors > 0 {
         EXIT_ERROR
     } else if t.violations > 0 {
@@ -152,3 +144,6 @@ fn check(args: CheckArgs) -> i32 {
         EXIT_OK
     }
 }
+
+/// Files in flight at once: enough to keep every core busy while bounding memory.
+pub const CHUNK: usize = 16;

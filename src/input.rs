@@ -156,8 +156,10 @@ fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
 
 /// Whether the text is a template (Helm, Go `{{ }}`) rather than YAML: a `{{` that starts a line's
 /// content, or any `{{` outside a comment when the text does not even parse. `{{` inside quoted or
-/// block scalars (alerting rules in a ConfigMap, say) is data and does not count. `data_spans`
-/// (sorted spans of quoted and block scalars) is computed only when a candidate line is found.
+/// block scalars (alerting rules in a ConfigMap, say) is data and does not count, even when another
+/// document of the stream is broken (a syntax error there must not turn the whole file into a
+/// "template" and hide its other documents). `data_spans` (sorted spans of quoted and block scalars
+/// of every document that parses) is computed only when a candidate line is found.
 pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<(usize, usize)>) -> Option<usize> {
     let mut spans: Option<Vec<(usize, usize)>> = None;
     let mut data_spans = Some(data_spans);
@@ -179,7 +181,7 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
             continue;
         }
         last_line_start = line_start;
-        if parses {
+        {
             let spans = spans.get_or_insert_with(|| data_spans.take().map_or_else(Vec::new, |f| f()));
             let i = spans.partition_point(|&(s, _)| s <= pos);
             if i > 0 && pos < spans[i - 1].1 {

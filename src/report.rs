@@ -1,5 +1,7 @@
 //! Renderings of check results: text, json (versioned contract), SARIF 2.1.0, GitHub annotations.
 
+use std::io::Write;
+
 use serde_json::{Value as J, json};
 
 use crate::checks::{self, Level, PolicyVersion};
@@ -33,6 +35,17 @@ pub struct Totals {
     pub errors: usize,
 }
 
+impl Totals {
+    pub fn add(&mut self, o: &Totals) {
+        self.files += o.files;
+        self.workloads += o.workloads;
+        self.failing += o.failing;
+        self.violations += o.violations;
+        self.psa_violations += o.psa_violations;
+        self.errors += o.errors;
+    }
+}
+
 pub fn totals(files: &[FileReport]) -> Totals {
     let mut t = Totals { files: files.len(), ..Totals::default() };
     for f in files {
@@ -55,19 +68,100 @@ pub fn totals(files: &[FileReport]) -> Totals {
     t
 }
 
-pub fn render(format: Format, files: &[FileReport], level: Level, version: PolicyVersion) -> (String, String) {
-    match format {
-        Format::Text => text(files, level, version),
-        Format::Json => (to_string(&json_report(files, level, version)), String::new()),
-        Format::Sarif => (to_string(&sarif(files)), errors_text(files)),
-        Format::Github => github(files, level, version),
+/// Renders results as files complete, so that memory stays bounded by the files in flight rather
+/// than by the whole input: text, JSON results and annotations are written per chunk of files; only
+/// SARIF (one document) keeps its results until the end.
+pub struct Reporter {
+    format: Format,
+    level: Level,
+    version: PolicyVersion,
+    pub totals: Totals,
+    /// Nothing written yet (JSON and SARIF open their document with the first result).
+    first: bool,
+}
+
+impl Reporter {
+    pub fn new(format: Format, level: Level, version: PolicyVersion) -> Self {
+        Reporter { format, level, version, totals: Totals::default(), first: true }
+    }
+
+    /// Render a chunk of files (in input order).
+    pub fn chunk(&mut self, files: &[FileReport], out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
+        let t = totals(files);
+        self.totals.add(&t);
+        match self.format {
+            Format::Text => {
+                out.write_all(text_lines(files).as_bytes())?;
+                err.write_all(errors_text(files).as_bytes())?;
+            }
+            Format::Json => {
+                if self.first {
+                    write!(
+                        out,
+                        "{{\"version\": 1, \"level\": {}, \"pssVersion\": {}, \"results\": [",
+                        json!(self.level.to_string()),
+                        json!(self.version.to_string())
+                    )?;
+                }
+                for r in json_results(files) {
+                    out.write_all(if self.first { b"\n" } else { b",\n" })?;
+                    self.first = false;
+                    serde_json::to_writer(&mut *out, &r)?;
+                }
+            }
+            Format::Sarif => {
+                for r in sarif_results(files) {
+                    if self.first {
+                        write_sarif_head(out)?;
+                    }
+                    out.write_all(if self.first { b"\n" } else { b",\n" })?;
+                    self.first = false;
+                    serde_json::to_writer(&mut *out, &r)?;
+                }
+                err.write_all(errors_text(files).as_bytes())?;
+            }
+            Format::Github => out.write_all(github_lines(files).as_bytes())?,
+        }
+        Ok(())
+    }
+
+    /// Close the rendering (summary line, JSON closing, the SARIF document) and return the totals.
+    pub fn finish(self, out: &mut impl Write) -> std::io::Result<Totals> {
+        match self.format {
+            Format::Text => out.write_all(summary(&self.totals, self.level, self.version).as_bytes())?,
+            Format::Json => {
+                if self.first {
+                    write!(
+                        out,
+                        "{{\"version\": 1, \"level\": {}, \"pssVersion\": {}, \"results\": [",
+                        json!(self.level.to_string()),
+                        json!(self.version.to_string())
+                    )?;
+                }
+                out.write_all(b"\n]}\n")?;
+            }
+            Format::Sarif => {
+                if self.first {
+                    write_sarif_head(out)?;
+                }
+                out.write_all(b"\n]}]}\n")?;
+            }
+            Format::Github => {
+                let line = summary(&self.totals, self.level, self.version);
+                writeln!(out, "::notice title=podsec::{}", gh_escape_data(line.trim_end()))?;
+            }
+        }
+        Ok(self.totals)
     }
 }
 
-fn to_string(v: &J) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
+/// Render everything at once (for tests and small inputs): (stdout, stderr).
+pub fn render(format: Format, files: &[FileReport], level: Level, version: PolicyVersion) -> (String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut r = Reporter::new(format, level, version);
+    let _ = r.chunk(files, &mut out, &mut err);
+    let _ = r.finish(&mut out);
+    (String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
 }
 
 fn errors_text(files: &[FileReport]) -> String {
@@ -89,7 +183,7 @@ fn errors_text(files: &[FileReport]) -> String {
     err
 }
 
-fn text(files: &[FileReport], level: Level, version: PolicyVersion) -> (String, String) {
+fn text_lines(files: &[FileReport]) -> String {
     let mut out = String::new();
     for f in files {
         for r in &f.resources {
@@ -108,9 +202,7 @@ fn text(files: &[FileReport], level: Level, version: PolicyVersion) -> (String, 
             }
         }
     }
-    let t = totals(files);
-    out.push_str(&summary(&t, level, version));
-    (out, errors_text(files))
+    out
 }
 
 pub fn summary(t: &Totals, level: Level, version: PolicyVersion) -> String {
@@ -131,7 +223,7 @@ pub fn summary(t: &Totals, level: Level, version: PolicyVersion) -> String {
     s
 }
 
-pub fn json_report(files: &[FileReport], level: Level, version: PolicyVersion) -> J {
+pub fn json_results(files: &[FileReport]) -> Vec<J> {
     let mut results = Vec::new();
     for f in files {
         if let Some((msg, line)) = &f.error {
@@ -187,7 +279,7 @@ pub fn json_report(files: &[FileReport], level: Level, version: PolicyVersion) -
             results.push(J::Object(obj));
         }
     }
-    json!({"version": 1, "level": level.to_string(), "pssVersion": version.to_string(), "results": results})
+    results
 }
 
 fn sarif_uri(name: &str) -> String {
@@ -195,8 +287,23 @@ fn sarif_uri(name: &str) -> String {
     n.replace('\\', "/")
 }
 
-pub fn sarif(files: &[FileReport]) -> J {
-    let registry: Vec<&checks::CheckInfo> = checks::registry().iter().chain(checks::own::registry()).collect();
+fn all_rules() -> Vec<&'static checks::CheckInfo> {
+    checks::registry().iter().chain(checks::own::registry()).collect()
+}
+
+/// The SARIF log up to its `results` array, which the caller streams and closes with `]}]}`.
+fn write_sarif_head(out: &mut impl Write) -> std::io::Result<()> {
+    let doc = sarif_document(Vec::new());
+    let text = serde_json::to_string(&doc).map_err(std::io::Error::other)?;
+    let head = text.strip_suffix("[]}]}").ok_or_else(|| std::io::Error::other("SARIF layout"))?;
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"[")
+}
+
+/// The SARIF log for `results`, with every rule (stable ids: the check ids). `results` is the last
+/// member of the run (streaming relies on it).
+pub fn sarif_document(results: Vec<J>) -> J {
+    let registry = all_rules();
     let rules: Vec<J> = registry
         .iter()
         .map(|c| {
@@ -216,6 +323,25 @@ pub fn sarif(files: &[FileReport]) -> J {
             })
         })
         .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "podsec",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/podsec/podsec",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+/// SARIF results for `files`.
+pub fn sarif_results(files: &[FileReport]) -> Vec<J> {
+    let registry = all_rules();
     let mut results = Vec::new();
     for f in files {
         for r in &f.resources {
@@ -241,20 +367,7 @@ pub fn sarif(files: &[FileReport]) -> J {
             }
         }
     }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "podsec",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/podsec/podsec",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
+    results
 }
 
 /// GitHub workflow-command escaping (actions/toolkit `escapeData` / `escapeProperty`).
@@ -266,7 +379,7 @@ pub fn gh_escape_property(s: &str) -> String {
     gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn github(files: &[FileReport], level: Level, version: PolicyVersion) -> (String, String) {
+fn github_lines(files: &[FileReport]) -> String {
     let mut out = String::new();
     for f in files {
         let file = gh_escape_property(&sarif_uri(&f.name));
@@ -301,8 +414,5 @@ fn github(files: &[FileReport], level: Level, version: PolicyVersion) -> (String
             }
         }
     }
-    let t = totals(files);
-    out.push_str(&format!("::notice title=podsec::{}", gh_escape_data(summary(&t, level, version).trim_end())));
-    out.push('\n');
-    (out, String::new())
+    out
 }

@@ -47,48 +47,60 @@ pub fn fix(args: FixArgs) -> i32 {
     };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
     let limits = Limits::default();
-    let outcomes: Vec<FileOutcome> = files
-        .par_iter()
-        .map(|(name, path)| {
-            fix_file(name, path.as_deref(), &policy, &choice, &limits, write_in_place, paths.contains(name))
-        })
-        .collect();
-
-    let mut stdout = String::new();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stderr = String::new();
     let mut errors = input_errors.len();
     for e in &input_errors {
         stderr.push_str(&format!("{e}\n"));
     }
     let (mut fixed, mut resources, mut remaining, mut changed) = (0, 0, 0, 0);
-    let mut patches = Vec::new();
-    for o in &outcomes {
-        errors += o.errors.len();
-        for e in &o.errors {
-            stderr.push_str(e);
-            stderr.push('\n');
-        }
-        for w in &o.warnings {
-            stderr.push_str(w);
-            stderr.push('\n');
-        }
-        fixed += o.fixed;
-        resources += o.fixed_resources;
-        remaining += o.remaining.len();
-        changed += usize::from(o.changed);
-        patches.extend(o.patches.iter().cloned());
-        if args.diff {
-            stdout.push_str(&o.diff);
-        } else if (args.stdout || (write_in_place && o.name == "-"))
-            && let Some(t) = &o.fixed_text
-        {
-            stdout.push_str(t);
+    let mut first_patch = true;
+    let mut summaries: Vec<(String, Vec<String>)> = Vec::new();
+    let mut adds_run_as_non_root = false;
+    if args.format == Some(FixFormat::JsonPatch) {
+        let _ = out.write_all(b"[");
+    }
+    // Files are fixed in parallel a few at a time and their output written in input order as they
+    // complete: memory follows the files in flight, not the whole input.
+    for chunk in files.chunks(crate::app::CHUNK) {
+        let outcomes: Vec<FileOutcome> = chunk
+            .par_iter()
+            .map(|(name, path)| {
+                fix_file(name, path.as_deref(), &policy, &choice, &limits, write_in_place, paths.contains(name))
+            })
+            .collect();
+        for o in outcomes {
+            errors += o.errors.len();
+            for line in o.errors.iter().chain(&o.warnings) {
+                stderr.push_str(line);
+                stderr.push('\n');
+            }
+            fixed += o.fixed;
+            resources += o.fixed_resources;
+            remaining += o.remaining.len();
+            changed += usize::from(o.changed);
+            adds_run_as_non_root |= o.adds_run_as_non_root;
+            for p in o.patches.iter().filter(|_| args.format == Some(FixFormat::JsonPatch)) {
+                let _ = out.write_all(if first_patch { b"\n" } else { b",\n" });
+                first_patch = false;
+                let _ = serde_json::to_writer(&mut out, p);
+            }
+            if args.diff {
+                let _ = out.write_all(o.diff.as_bytes());
+            } else if (args.stdout || (write_in_place && o.name == "-"))
+                && let Some(t) = &o.fixed_text
+            {
+                let _ = out.write_all(t.as_bytes());
+            }
+            if !o.remaining.is_empty() {
+                summaries.push((o.name, o.remaining));
+            }
         }
     }
     if args.format == Some(FixFormat::JsonPatch) {
-        stdout.push_str(&serde_json::to_string_pretty(&J::Array(patches)).unwrap_or_default());
-        stdout.push('\n');
+        let _ = out.write_all(b"\n]\n");
     }
+    let _ = out.flush();
     let verb = if write_in_place { "fixed" } else { "would fix" };
     stderr.push_str(&format!(
         "podsec: {verb} {fixed} violation{} in {resources} resource{} ({changed} file{} changed) at {}:{}; {remaining} remain{}\n",
@@ -99,20 +111,19 @@ pub fn fix(args: FixArgs) -> i32 {
         policy.version,
         if remaining == 1 { "s" } else { "" },
     ));
-    for o in &outcomes {
-        for r in &o.remaining {
-            stderr.push_str(&format!("  {}: {r}\n", o.name));
+    for (name, lines) in &summaries {
+        for r in lines {
+            stderr.push_str(&format!("  {name}: {r}\n"));
         }
     }
-    if choice.options.run_as_user.is_none() && outcomes.iter().any(|o| o.adds_run_as_non_root) {
+    if choice.options.run_as_user.is_none() && adds_run_as_non_root {
         stderr.push_str(
             "  note: with runAsNonRoot the kubelet refuses to start images whose USER is root or a name: give the image a numeric USER, or pass --run-as-user UID\n",
         );
     }
-    if !args.unsafe_fixes && outcomes.iter().any(|o| o.remaining.iter().any(|r| r.contains("[unsafe]"))) {
+    if !args.unsafe_fixes && summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("[unsafe]"))) {
         stderr.push_str("  (run with --unsafe-fixes to apply the unsafe ones)\n");
     }
-    let _ = std::io::stdout().write_all(stdout.as_bytes());
     let _ = std::io::stderr().write_all(stderr.as_bytes());
     if errors > 0 {
         EXIT_ERROR

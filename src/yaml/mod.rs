@@ -227,6 +227,8 @@ impl<'l> Builder<'l> {
                         Ok(Value::Bool(b)) => b.to_string(),
                         Ok(Value::Null) => "null".to_owned(),
                         Ok(Value::Number(n)) => Node::new(Value::Number(n), span).to_json().to_string(),
+                        // The string `resolve` already copied (one allocation per key, not two).
+                        Ok(Value::String(s, _)) => s,
                         _ => text.into_owned(),
                     };
                     *key = Some(Key { text, span, merge });
@@ -431,20 +433,30 @@ fn core_tag(tag: Option<&granit_parser::Tag>) -> Option<&str> {
     tag.and_then(|t| t.core_suffix())
 }
 
-/// The spans of quoted and block scalars (data that may hold any text), and whether the whole text
-/// parses. Used only to tell a template from a manifest that carries `{{` in its data.
+/// The spans of quoted and block scalars (data that may hold any text), in order, and whether the
+/// whole text parses. A broken document is skipped (the parser recovers at the next one), so the
+/// spans of the others are still there. Used only to tell a template from a manifest that carries
+/// `{{` in its data.
 pub fn literal_spans(src: &str) -> (Vec<(usize, usize)>, bool) {
     let mut spans = Vec::new();
-    for item in Parser::new_from_str(src) {
-        match item {
-            Ok((Event::Scalar(_, style, ..), span)) if style != ScalarStyle::Plain => {
+    let mut parses = true;
+    let mut parser = Parser::new_from_str(src);
+    loop {
+        match parser.next_event() {
+            None | Some(Ok((Event::StreamEnd, _))) => break,
+            Some(Ok((Event::Scalar(_, style, ..), span))) if style != ScalarStyle::Plain => {
                 if let Some(r) = span.byte_range() {
                     spans.push((r.start, r.end));
                 }
             }
-            Ok(_) => {}
-            Err(_) => return (spans, false),
+            Some(Ok(_)) => {}
+            Some(Err(_)) => {
+                parses = false;
+                if !matches!(parser.proceed_next_document(), Ok(true)) {
+                    break;
+                }
+            }
         }
     }
-    (spans, true)
+    (spans, parses)
 }
