@@ -398,16 +398,22 @@ impl<'a> Editor<'a> {
         let last_end = direct.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(first.key_span.end);
         let indent = self.col(first.key_span.start);
         let mut at = self.line_end(last_end);
-        // Comment lines indented deeper than the mapping belong to its last entry.
+        // Comment lines indented deeper than the mapping belong to its last entry, also across
+        // blank lines; the first line at the mapping's indentation or less belongs to what follows.
+        let mut scan = at;
         loop {
-            let next = self.next_line(at);
+            let next = self.next_line(scan);
             if next >= self.text.len() {
                 break;
             }
-            let line = &self.text[next..self.line_end(next)];
+            scan = self.line_end(next);
+            let line = &self.text[next..scan];
             let trimmed = line.trim_start();
+            if trimmed.is_empty() {
+                continue;
+            }
             if trimmed.starts_with('#') && line.len() - trimmed.len() > indent {
-                at = self.line_end(next);
+                at = scan;
             } else {
                 break;
             }
