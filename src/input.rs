@@ -155,7 +155,9 @@ fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// Whether the text is a template (Helm, Go `{{ }}`) rather than YAML: a `{{` that starts a line's
-/// content, or any `{{` outside a comment when the text does not even parse. `{{` inside quoted or
+/// content, or, when the text does not even parse, a `{{` outside a comment where a YAML node would
+/// start (`key: {{`, `- {{`, `[{{`); inside a plain scalar (`Application {{.app.name}} created`) it
+/// is text that YAML reads fine and says nothing about the parse error. `{{` inside quoted or
 /// block scalars (alerting rules in a ConfigMap, say) is data and does not count, even when another
 /// document of the stream is broken (a syntax error there must not turn the whole file into a
 /// "template" and hide its other documents). `data_spans` (sorted spans of quoted and block scalars
@@ -176,7 +178,10 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
             continue;
         }
         let before_comment = text[content_start..pos].find(" #").is_none();
-        let candidate = pos == content_start || (!parses && before_comment);
+        let before = text[content_start..pos].trim_end_matches([' ', '\t']);
+        let spaced = before.len() < pos - content_start;
+        let node_start = (spaced && before.ends_with([':', '-', '?'])) || before.ends_with([',', '[', '{']);
+        let candidate = pos == content_start || (!parses && before_comment && node_start);
         if !candidate {
             continue;
         }

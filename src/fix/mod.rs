@@ -166,8 +166,9 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             }
             splices.sort_by_key(Splice::order);
             text = apply(&text, &splices);
-            let src2 = Source { text: text.clone(), ..src.clone() };
+            let src2 = Source { name: src.name.clone(), path: None, text };
             checked_now = Some(engine::check_source(&src2, policy, limits));
+            text = src2.text;
         }
     }
     let after = match checked_now {

@@ -66,7 +66,16 @@ pub fn fix(args: FixArgs) -> i32 {
         let outcomes: Vec<FileOutcome> = chunk
             .par_iter()
             .map(|(name, path)| {
-                fix_file(name, path.as_deref(), &policy, &choice, &limits, write_in_place, paths.contains(name))
+                fix_file(
+                    name,
+                    path.as_deref(),
+                    &policy,
+                    &choice,
+                    &limits,
+                    write_in_place,
+                    paths.contains(name),
+                    args.diff,
+                )
             })
             .collect();
         for o in outcomes {
@@ -142,6 +151,7 @@ fn fix_file(
     limits: &Limits,
     write_in_place: bool,
     named: bool,
+    want_diff: bool,
 ) -> FileOutcome {
     let mut out = FileOutcome {
         name: name.to_owned(),
@@ -223,7 +233,9 @@ fn fix_file(
         out.patches.push(J::Object(o));
     }
     if out.changed {
-        out.diff = unified_diff(name, &src.text, &result.text);
+        if want_diff {
+            out.diff = unified_diff(name, &src.text, &result.text);
+        }
         if write_in_place
             && let Some(p) = path
             && let Err(e) = write_atomic(p, &result.text)
