@@ -31,6 +31,13 @@ struct FileOutcome {
     adds_run_as_non_root: bool,
 }
 
+/// Where a file's result goes.
+#[derive(Clone, Copy)]
+struct Mode {
+    write_in_place: bool,
+    diff: bool,
+}
+
 pub fn fix(args: FixArgs) -> i32 {
     let paths = crate::app::paths_or_stdin(&args.paths);
     let (policy, files, input_errors) = match crate::app::resolve(&args.policy, &paths) {
@@ -46,6 +53,7 @@ pub fn fix(args: FixArgs) -> i32 {
         label_namespaces: args.label_namespaces,
     };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
+    let mode = Mode { write_in_place, diff: args.diff };
     let limits = Limits::default();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stderr = String::new();
@@ -149,10 +157,10 @@ fn fix_file(
     policy: &Policy,
     choice: &Choice,
     limits: &Limits,
-    write_in_place: bool,
+    mode: Mode,
     named: bool,
-    want_diff: bool,
 ) -> FileOutcome {
+    let Mode { write_in_place, diff: want_diff } = mode;
     let mut out = FileOutcome {
         name: name.to_owned(),
         errors: Vec::new(),
