@@ -73,18 +73,7 @@ pub fn fix(args: FixArgs) -> i32 {
     for chunk in files.chunks(crate::app::CHUNK) {
         let outcomes: Vec<FileOutcome> = chunk
             .par_iter()
-            .map(|(name, path)| {
-                fix_file(
-                    name,
-                    path.as_deref(),
-                    &policy,
-                    &choice,
-                    &limits,
-                    write_in_place,
-                    paths.contains(name),
-                    args.diff,
-                )
-            })
+            .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, mode, paths.contains(name)))
             .collect();
         for o in outcomes {
             errors += o.errors.len();
