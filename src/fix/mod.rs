@@ -171,19 +171,20 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             text = src2.text;
         }
     }
-    let after = match checked_now {
-        Some(c) => c,
-        None => engine::check_source(src, policy, limits),
-    };
-    let changed = text != src.text;
+    let errors = before.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })).cloned().collect();
     let mut bug = None;
     let mut patches = Vec::new();
-    if changed {
-        match self_check(&src.text, &text, &before, &after, &doc_ops) {
-            Ok(p) => patches = p,
-            Err(e) => bug = Some(e),
+    // Nothing applied: the verdicts on the input are the verdicts on the output.
+    let after = match checked_now {
+        None => before,
+        Some(after) => {
+            match self_check(&src.text, &text, &before, &after, &doc_ops) {
+                Ok(p) => patches = p,
+                Err(e) => bug = Some(e),
+            }
+            after
         }
-    }
+    };
     // What still fails after the fixes, with the fix that would apply (or why it is manual).
     let mut remaining = Vec::new();
     for doc_index in 0..after.stream.docs.len() {
@@ -207,7 +208,6 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
         }
     }
-    let errors = before.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })).cloned().collect();
     FileFix { text, applied, remaining, patches, after, errors, bug }
 }
 

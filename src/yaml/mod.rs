@@ -51,6 +51,9 @@ pub struct Stream {
     pub docs: Vec<Doc>,
     /// An error after which nothing more of the stream could be read.
     pub fatal: Option<YamlError>,
+    /// Spans of quoted and block scalars, in order: what [`literal_spans`] returns, gathered during
+    /// this parse so that telling a template from data needs no second one.
+    pub literal_spans: Vec<(usize, usize)>,
 }
 
 /// Parse every document of `src`. A broken document is reported in place and the parser recovers at
@@ -87,6 +90,12 @@ pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
             }
         };
         let range = span.byte_range().unwrap_or(0..0);
+        if let Event::Scalar(_, style, ..) = &event
+            && *style != ScalarStyle::Plain
+            && let Some(r) = span.byte_range()
+        {
+            stream.literal_spans.push((r.start, r.end));
+        }
         match event {
             Event::StreamStart => {}
             Event::StreamEnd => break,
