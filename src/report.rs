@@ -282,9 +282,34 @@ pub fn json_results(files: &[FileReport]) -> Vec<J> {
     results
 }
 
+/// A SARIF `artifactLocation.uri`: relative to the working directory (which CI runs at the
+/// repository root) when the file is under it, else an absolute `file://` URI; percent-encoded.
 fn sarif_uri(name: &str) -> String {
-    let n = name.trim_start_matches("./");
-    n.replace('\\', "/")
+    let path = std::path::Path::new(name);
+    let relative = if path.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(&cwd).ok().map(|p| p.to_string_lossy().into_owned()))
+    } else {
+        Some(name.trim_start_matches("./").to_owned())
+    };
+    match relative {
+        Some(rel) => percent_encode(&rel.replace('\\', "/")),
+        None => format!("file://{}", percent_encode(&name.replace('\\', "/"))),
+    }
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters and `/`.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn all_rules() -> Vec<&'static checks::CheckInfo> {
@@ -382,7 +407,7 @@ pub fn gh_escape_property(s: &str) -> String {
 fn github_lines(files: &[FileReport]) -> String {
     let mut out = String::new();
     for f in files {
-        let file = gh_escape_property(&sarif_uri(&f.name));
+        let file = gh_escape_property(f.name.trim_start_matches("./"));
         if let Some((msg, line)) = &f.error {
             let line = line.map(|l| format!(",line={l}")).unwrap_or_default();
             out.push_str(&format!("::error file={file}{line},title=podsec error::{}\n", gh_escape_data(msg)));

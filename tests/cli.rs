@@ -1,0 +1,880 @@
+//! `podsec check` end to end on bad input: every broken, hostile or unreadable input is one error line
+//! that names the file (and the line where there is one), the exit status is 2, time and memory stay
+//! bounded, and the other inputs of the same run are still checked. Then the output formats, each
+//! once, against their contracts (docs/json-output.md, SARIF 2.1.0 as GitHub reads it, GitHub
+//! workflow commands).
+//!
+//! The built binary runs in a fresh temporary directory (so no `.podsec.yaml` of the repository is
+//! picked up), under a wall-clock timeout and, on Unix, an address-space limit (`ulimit -v`): a
+//! runaway allocation aborts the child and fails the test instead of swapping the machine.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as J;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_podsec");
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+
+/// A Pod that violates the baseline `privileged` check on line 8 (and restricted checks too).
+const VIOLATING: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: neighbour}
+spec:
+  containers:
+  - name: c
+    image: nginx
+    securityContext: {privileged: true}
+";
+
+/// Limits on one run of the binary.
+#[derive(Clone, Copy)]
+struct Bounds {
+    timeout: Duration,
+    /// Address space of the child, in MiB (virtual memory: thread stacks and malloc arenas count).
+    mem_mib: u64,
+}
+
+const BOUNDS: Bounds = Bounds { timeout: Duration::from_secs(60), mem_mib: 1024 };
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Out {
+    fn json(&self) -> J {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// The stderr lines that mention `name`.
+    fn error_lines(&self, name: &str) -> Vec<&str> {
+        self.stderr.lines().filter(|l| l.contains(name)).collect()
+    }
+}
+
+impl std::fmt::Debug for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cut = |s: &str| s.chars().take(4000).collect::<String>();
+        write!(
+            f,
+            "exit {} after {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code,
+            self.elapsed,
+            cut(&self.stdout),
+            cut(&self.stderr)
+        )
+    }
+}
+
+fn podsec(cwd: &Path, args: &[&str]) -> Out {
+    podsec_with(cwd, args, None, BOUNDS)
+}
+
+/// Run `podsec check ARGS` in `cwd`, feeding `stdin`, within `bounds`.
+fn podsec_with(cwd: &Path, args: &[&str], stdin: Option<&[u8]>, bounds: Bounds) -> Out {
+    let mut cmd = if cfg!(unix) {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(r#"ulimit -v "$0" && exec "$@""#).arg((bounds.mem_mib * 1024).to_string()).arg(BIN);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    cmd.arg("check").args(args).current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("run podsec");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.unwrap_or_default().to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > bounds.timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("podsec {args:?} did not finish within {:?}", bounds.timeout);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    let _ = writer.join();
+    let text = |h: std::thread::JoinHandle<Vec<u8>>| String::from_utf8_lossy(&h.join().expect("reader")).into_owned();
+    let (stdout, stderr) = (text(out), text(err));
+    let code = status.code().unwrap_or_else(|| {
+        panic!(
+            "podsec {args:?} was killed ({status}): a crash, a stack overflow, or more than {} MiB of memory\n{stderr}",
+            bounds.mem_mib
+        )
+    });
+    Out { code, stdout, stderr, elapsed }
+}
+
+fn tmp() -> TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Write `content` to `dir/name` and return the path as a string.
+fn put(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&path, content).expect("write input");
+    path.display().to_string()
+}
+
+/// The violating neighbour of a run, written beside the bad input.
+fn neighbour(dir: &Path) -> String {
+    put(dir, "neighbour/pod.yaml", VIOLATING)
+}
+
+/// The neighbour's `privileged` violation is in the text output: a bad input does not stop the run.
+#[track_caller]
+fn assert_neighbour_checked(out: &Out, neighbour: &str) {
+    let prefix = format!("{neighbour}:8:");
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with(&prefix) && l.contains("privileged")),
+        "the valid neighbour {neighbour} was not checked:\n{out:?}"
+    );
+}
+
+/// Exactly one stderr line names `name`, says it is an error, and carries `line` (as `name:LINE:`,
+/// or as `line LINE` in the message for file-level errors) when given.
+#[track_caller]
+fn assert_one_error(out: &Out, name: &str, line: Option<usize>) -> String {
+    assert_eq!(out.code, 2, "an error must exit 2:\n{out:?}");
+    let lines = out.error_lines(name);
+    assert_eq!(lines.len(), 1, "expected one error line naming {name}:\n{out:?}");
+    let l = lines[0];
+    assert!(l.starts_with(name) && l.contains("error"), "not an error line for {name}: {l}");
+    if let Some(n) = line {
+        assert!(
+            l.starts_with(&format!("{name}:{n}:")) || l.contains(&format!("line {n}")),
+            "{name}: expected line {n} in: {l}"
+        );
+    }
+    l.to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Syntax errors
+
+#[test]
+fn unclosed_flow_sequence_is_an_error_at_its_line() {
+    let dir = tmp();
+    let bad = put(dir.path(), "unclosed.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: [\n");
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    assert_one_error(&out, &bad, Some(3));
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn bad_indentation_is_an_error_at_its_line() {
+    let dir = tmp();
+    let bad = put(dir.path(), "indent.yaml", "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: 1\n b: 2\n");
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    assert_one_error(&out, &bad, Some(5));
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn tabs_as_indentation_are_an_error_at_their_line() {
+    let dir = tmp();
+    let bad = put(dir.path(), "tabs.yaml", "apiVersion: v1\nkind: Pod\nspec:\n\tcontainers: []\n");
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    assert_one_error(&out, &bad, Some(4));
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// A broken document in the middle: its neighbours in the same file are checked; json shows three
+/// results (a workload, the error with its line, a workload).
+#[test]
+fn broken_middle_document_keeps_its_neighbours() {
+    let dir = tmp();
+    let text = format!("{VIOLATING}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: \"a\" b\n---\n{VIOLATING}");
+    let bad = put(dir.path(), "multi.yaml", text);
+    let ok = neighbour(dir.path());
+
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    assert_one_error(&out, &bad, Some(13));
+    assert_neighbour_checked(&out, &ok);
+    assert!(out.stdout.lines().any(|l| l.starts_with(&format!("{bad}:8:")) && l.contains("privileged")), "{out:?}");
+    assert!(out.stdout.lines().any(|l| l.starts_with(&format!("{bad}:22:")) && l.contains("privileged")), "{out:?}");
+
+    let out = podsec(dir.path(), &["--format", "json", &bad]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let json = out.json();
+    let results = json["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3, "{json:#}");
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["file"], bad.as_str());
+        assert_eq!(r["doc"], i, "{r}");
+    }
+    assert_eq!(results[0]["kind"], "Pod");
+    assert_eq!(results[0]["allowed"], false);
+    assert!(results[1]["error"].as_str().is_some_and(|e| !e.is_empty()), "{json:#}");
+    assert_eq!(results[1]["line"], 13, "{json:#}");
+    assert_eq!(results[2]["kind"], "Pod");
+    assert_eq!(results[2]["violations"][0]["line"], 22, "{json:#}");
+}
+
+/// A value the API server cannot decode (`privileged: "true"`) is an error at its line; the next
+/// document is still checked.
+#[test]
+fn type_error_is_an_error_result_and_the_next_document_is_checked() {
+    let dir = tmp();
+    let typed = VIOLATING.replace("{privileged: true}", "\n      privileged: \"true\"");
+    let bad = put(dir.path(), "typed.yaml", format!("{typed}---\n{VIOLATING}"));
+    let out = podsec(dir.path(), &["--format", "json", "--level", "baseline", &bad]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let json = out.json();
+    let results = json["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2, "{json:#}");
+    assert!(results[0]["error"].as_str().is_some_and(|e| e.contains("privileged")), "{json:#}");
+    assert_eq!(results[0]["line"], 9, "{json:#}");
+    assert_eq!(results[1]["allowed"], false, "{json:#}");
+    assert_eq!(results[1]["violations"][0]["check"], "privileged", "{json:#}");
+    assert_eq!(results[1]["violations"][0]["line"], 18, "{json:#}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Files that are not manifests
+
+#[test]
+fn helm_templates_are_refused_with_their_line() {
+    let dir = tmp();
+    let ok = neighbour(dir.path());
+    let templates: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(format!("{SHARED}/corpus-bad/helm-templates"))
+            .expect("corpus-bad")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(templates.len(), 3);
+    for t in &templates {
+        let name = t.display().to_string();
+        let text = std::fs::read_to_string(t).expect("template");
+        let out = podsec(dir.path(), &[&name, &ok]);
+        let line = assert_one_error(&out, &name, None);
+        assert!(line.contains("template"), "{line}");
+        assert_neighbour_checked(&out, &ok);
+
+        let out = podsec(dir.path(), &["--format", "json", &name]);
+        assert_eq!(out.code, 2, "{out:?}");
+        let json = out.json();
+        let r = &json["results"][0];
+        assert!(r["error"].as_str().is_some_and(|e| e.contains("template")), "{json:#}");
+        let n = r["line"].as_u64().unwrap_or_else(|| panic!("{name}: no line: {json:#}")) as usize;
+        let shown = text.lines().nth(n - 1).unwrap_or_default();
+        assert!(shown.contains("{{"), "{name}:{n} is not a template line: {shown:?}");
+        assert!(line.starts_with(&format!("{name}:{n}:")), "{line}");
+    }
+}
+
+/// `{{ }}` in data is not a template, even when another document of the file is broken: in a block
+/// scalar, a quoted scalar, or inside a plain scalar (Argo CD notification templates). The broken
+/// document is an error at its own line and the others are still checked (this used to turn the
+/// whole file into one "template" error at the data's line, hiding the violations).
+#[test]
+fn braces_in_data_beside_a_broken_document_are_not_a_template() {
+    let dir = tmp();
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: rules}}\ndata:\n  rules: |\n    summary: \"{{{{ $labels.instance }}}} down\"\n  quoted: \"{{{{ x }}}}\"\n  message: Application {{{{.app.metadata.name}}}} created\n---\na: [\n---\n{VIOLATING}"
+    );
+    let bad = put(dir.path(), "rules.yaml", text);
+    let out = podsec(dir.path(), &["--level", "baseline", &bad]);
+    let line = assert_one_error(&out, &bad, Some(10));
+    assert!(!line.contains("template"), "{line}");
+    assert!(out.stdout.lines().any(|l| l.starts_with(&format!("{bad}:19:")) && l.contains("privileged")), "{out:?}");
+}
+
+/// Without a line that starts with `{{`, a template that does not parse is still recognised by a
+/// `{{` where a value starts.
+#[test]
+fn template_with_braces_only_in_values_is_a_template() {
+    let dir = tmp();
+    let text =
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers: [ {{ .Values.c }} ]\n";
+    let bad = put(dir.path(), "pod.yaml", text);
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    let line = assert_one_error(&out, &bad, Some(4));
+    assert!(line.contains("template"), "{line}");
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn binary_file_is_an_error() {
+    let dir = tmp();
+    let bad = put(dir.path(), "binary.yaml", b"apiVersion: v1\nkind: Pod\n\x00\x01\x02\xff\xfe\x00");
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    assert_one_error(&out, &bad, Some(3));
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn latin1_file_is_an_error() {
+    let dir = tmp();
+    let bad = put(dir.path(), "latin1.yaml", b"apiVersion: v1\nkind: ConfigMap\ndata:\n  city: Z\xfcrich\n");
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&bad, &ok]);
+    assert_one_error(&out, &bad, Some(4));
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn empty_and_comment_only_files_named_directly_are_errors() {
+    let dir = tmp();
+    let empty = put(dir.path(), "empty.yaml", "");
+    let comments = put(dir.path(), "comments.yaml", "# nothing here yet\n---\n# still nothing\n");
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &[&empty, &comments, &ok]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.error_lines(&empty).len(), 1, "{out:?}");
+    assert_eq!(out.error_lines(&comments).len(), 1, "{out:?}");
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// Found while walking a directory, an empty file is just a file with no document: not an error.
+#[test]
+fn empty_file_found_in_a_directory_is_not_an_error() {
+    let dir = tmp();
+    put(dir.path(), "tree/empty.yaml", "");
+    put(dir.path(), "tree/pod.yaml", VIOLATING);
+    let out = podsec(dir.path(), &["--level", "baseline", "tree"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    assert!(out.stdout.starts_with("tree/pod.yaml:8:"), "{out:?}");
+}
+
+#[test]
+fn directory_without_manifests_is_an_error() {
+    let dir = tmp();
+    put(dir.path(), "docs/README.md", "# not a manifest\n");
+    put(dir.path(), "docs/.hidden.yaml", VIOLATING);
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &["docs", &ok]);
+    assert_one_error(&out, "docs", None);
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let dir = tmp();
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &["no/such/file.yaml", &ok]);
+    assert_one_error(&out, "no/such/file.yaml", None);
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// `chmod 000`. With the privilege to read it anyway (root, CAP_DAC_OVERRIDE) the file IS readable,
+/// and then it must simply be checked: no spurious error. Either way the outcome is asserted; the
+/// read failures that hold even for root are in `unresolvable_symlinks_are_errors`.
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_an_error_unless_it_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp();
+    let locked = put(dir.path(), "locked.yaml", VIOLATING);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let readable = std::fs::read(&locked).is_ok();
+    let ok = neighbour(dir.path());
+    let out = podsec(dir.path(), &["--level", "baseline", &locked, &ok]);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).expect("chmod back");
+    if readable {
+        assert_eq!(out.code, 1, "readable (privileged user): checked like any file\n{out:?}");
+        assert!(out.stdout.lines().any(|l| l.starts_with(&format!("{locked}:8:"))), "{out:?}");
+    } else {
+        let line = assert_one_error(&out, &locked, None);
+        assert!(line.contains("permission denied"), "{line}");
+    }
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// Reads that fail whoever runs them: a symlink loop named directly, and a dangling symlink found in
+/// a directory.
+#[cfg(unix)]
+#[test]
+fn unresolvable_symlinks_are_errors() {
+    let dir = tmp();
+    let d = dir.path();
+    std::os::unix::fs::symlink("loop.yaml", d.join("loop.yaml")).expect("symlink");
+    std::fs::create_dir(d.join("tree")).expect("mkdir");
+    std::os::unix::fs::symlink("gone.yaml", d.join("tree/dangling.yaml")).expect("symlink");
+    put(d, "tree/pod.yaml", VIOLATING);
+    let ok = neighbour(d);
+    let out = podsec(d, &["loop.yaml", "tree", &ok]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.error_lines("loop.yaml").len(), 1, "{out:?}");
+    assert_eq!(out.error_lines("tree/dangling.yaml").len(), 1, "{out:?}");
+    assert!(out.stdout.lines().any(|l| l.starts_with("tree/pod.yaml:8:")), "{out:?}");
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// Links back up the tree (`self -> .`, twice) must not make the walk list files again and again
+/// (two such links made it exponential).
+#[cfg(unix)]
+#[test]
+fn symlink_cycles_in_a_directory_are_walked_once() {
+    let dir = tmp();
+    let d = dir.path();
+    put(d, "tree/pod.yaml", VIOLATING);
+    std::os::unix::fs::symlink(".", d.join("tree/self")).expect("symlink");
+    std::os::unix::fs::symlink("..", d.join("tree/up")).expect("symlink");
+    let out = podsec_with(
+        d,
+        &["--level", "baseline", "--format", "json", "tree"],
+        None,
+        Bounds { timeout: Duration::from_secs(20), ..BOUNDS },
+    );
+    let json = out.json();
+    let files: Vec<&str> =
+        json["results"].as_array().expect("results").iter().filter_map(|r| r["file"].as_str()).collect();
+    assert_eq!(files, ["tree/pod.yaml"], "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Hostile input: bounded time and memory
+
+/// "Billion laughs": 10 levels of 10 aliases each (10^10 nodes if expanded).
+#[test]
+fn alias_bomb_is_refused_quickly() {
+    let dir = tmp();
+    let mut text = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+    }
+    let bad = put(dir.path(), "bomb.yaml", &text);
+    let ok = neighbour(dir.path());
+    let out = podsec_with(dir.path(), &[&bad, &ok], None, Bounds { timeout: Duration::from_secs(20), mem_mib: 1024 });
+    assert!(out.elapsed < Duration::from_secs(5), "alias bomb took {:?}", out.elapsed);
+    let line: usize = assert_one_error(&out, &bad, None)
+        .strip_prefix(&format!("{bad}:"))
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the error has a line");
+    assert!((5..=14).contains(&line), "line {line} is not in the bomb");
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// Many small aliases of one anchor, and anchors nested around a large mapping: each copy counts
+/// against the node budget, so neither multiplies memory.
+#[test]
+fn anchors_are_budgeted() {
+    let dir = tmp();
+    let mut nested = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: n}\ndata:\n");
+    for i in 0..100 {
+        nested.push_str(&format!("{}k{i}: &a{i}\n", " ".repeat(i + 1)));
+    }
+    for j in 0..30_000 {
+        nested.push_str(&format!("{}x{j}: v\n", " ".repeat(101)));
+    }
+    let bad = put(dir.path(), "nested.yaml", nested);
+    let ok = neighbour(dir.path());
+    let out = podsec_with(dir.path(), &[&bad, &ok], None, Bounds { timeout: Duration::from_secs(30), mem_mib: 1024 });
+    assert_one_error(&out, &bad, None);
+    assert_neighbour_checked(&out, &ok);
+}
+
+#[test]
+fn deep_flow_nesting_is_an_error_not_a_crash() {
+    let dir = tmp();
+    let seqs = put(dir.path(), "brackets.yaml", "[".repeat(100_000) + "\n");
+    let maps = put(dir.path(), "braces.yaml", "a: ".to_owned() + &"{a: ".repeat(100_000) + "\n");
+    let ok = neighbour(dir.path());
+    let out =
+        podsec_with(dir.path(), &[&seqs, &maps, &ok], None, Bounds { timeout: Duration::from_secs(20), mem_mib: 1024 });
+    assert_one_error(&out, &seqs, Some(1));
+    assert_one_error(&out, &maps, Some(1));
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// 10,000 levels of block mappings (one more space each: a 50 MB file) and of compact block
+/// sequences (`- - - …` on one line).
+#[test]
+fn deep_block_nesting_is_an_error_not_a_crash() {
+    let dir = tmp();
+    let mut maps = String::with_capacity(51_000_000);
+    for i in 0..10_000 {
+        maps.push_str(&" ".repeat(i));
+        maps.push_str("k:\n");
+    }
+    maps.push_str(&" ".repeat(10_000));
+    maps.push_str("v: 1\n");
+    let maps = put(dir.path(), "maps.yaml", maps);
+    let seqs = put(dir.path(), "seqs.yaml", "- ".repeat(10_000) + "x\n");
+    let ok = neighbour(dir.path());
+    let out =
+        podsec_with(dir.path(), &[&maps, &seqs, &ok], None, Bounds { timeout: Duration::from_secs(60), mem_mib: 2048 });
+    assert_one_error(&out, &maps, None);
+    assert_one_error(&out, &seqs, Some(1));
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// A mapping with 200,000 keys (a big ConfigMap) and 50,000 anchors each used once: building the
+/// tree must stay linear (duplicate-key lookups and shared-span bookkeeping were quadratic).
+#[test]
+fn large_mappings_and_many_aliases_stay_linear() {
+    let dir = tmp();
+    let mut keys = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
+    for i in 0..200_000 {
+        keys.push_str(&format!("  key{i}: v{i}\n"));
+    }
+    let keys = put(dir.path(), "keys.yaml", keys);
+    let mut aliases = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
+    for i in 0..50_000 {
+        aliases.push_str(&format!("  k{i}: &a{i} v{i}\n"));
+    }
+    aliases.push_str("list:\n");
+    for i in 0..50_000 {
+        aliases.push_str(&format!("- *a{i}\n"));
+    }
+    let aliases = put(dir.path(), "aliases.yaml", aliases);
+    let ok = neighbour(dir.path());
+    let out = podsec_with(
+        dir.path(),
+        &["--level", "baseline", &keys, &aliases, &ok],
+        None,
+        Bounds { timeout: Duration::from_secs(30), mem_mib: 1024 },
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_neighbour_checked(&out, &ok);
+}
+
+/// A large file of valid Deployments is checked completely: every document has a result and every
+/// violating one its violation. 60 MB in an optimised build; a debug build checks 16 MB (override
+/// with `PODSEC_TEST_LARGE_MB`).
+#[test]
+fn large_file_is_checked_completely() {
+    let mb: usize = std::env::var("PODSEC_TEST_LARGE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 16 } else { 60 });
+    let dir = tmp();
+    let mut text = String::with_capacity(mb * 1_000_000 + 4096);
+    let (mut docs, mut violating) = (0usize, 0usize);
+    while text.len() < mb * 1_000_000 {
+        let host = docs % 3 == 0;
+        violating += usize::from(host);
+        text.push_str(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{docs}\n  labels: {{app: web}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      hostNetwork: {host}\n      containers:\n      - name: web\n        image: nginx:1.27\n        ports:\n        - containerPort: 8080\n        env:\n        - {{name: MODE, value: \"production\"}}\n        resources:\n          limits: {{cpu: 500m, memory: 128Mi}}\n---\n"
+        ));
+        docs += 1;
+    }
+    let big = put(dir.path(), "big.yaml", &text);
+    drop(text);
+    let ok = neighbour(dir.path());
+    let bounds = Bounds { timeout: Duration::from_secs(120), mem_mib: 4096 + 64 * mb as u64 };
+    let out = podsec_with(dir.path(), &["--format", "json", "--level", "baseline", &big, &ok], None, bounds);
+    assert_eq!(out.code, 1, "{out:?}");
+    let json = out.json();
+    let results = json["results"].as_array().expect("results");
+    let mine: Vec<&J> = results.iter().filter(|r| r["file"] == big.as_str()).collect();
+    assert_eq!(mine.len(), docs);
+    let found: usize = mine.iter().map(|r| r["violations"].as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(found, violating, "{docs} documents");
+    assert!(mine.iter().all(|r| r["kind"] == "Deployment" && r.get("error").is_none()));
+    assert!(mine.iter().enumerate().all(|(i, r)| r["doc"] == i));
+    assert!(results.iter().any(|r| r["file"] == ok.as_str() && r["allowed"] == false));
+    eprintln!("{mb} MB, {docs} documents: {:?}", out.elapsed);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Everything at once, stdin, usage errors
+
+/// Every kind of bad input in one run: each is reported once, none is lost, the good file is checked.
+#[test]
+fn every_bad_input_in_one_run_is_reported_once() {
+    let dir = tmp();
+    let d = dir.path();
+    let bad = [
+        put(d, "a-unclosed.yaml", "a: [\n"),
+        put(d, "b-binary.yaml", b"\x00\x01"),
+        put(d, "c-latin1.yaml", b"k: \xe9\n"),
+        put(d, "d-empty.yaml", ""),
+        put(d, "e-tabs.yaml", "a:\n\tb: 1\n"),
+        format!("{SHARED}/corpus-bad/helm-templates/bitnami__charts__bitnami__nginx__templates__deployment.yaml"),
+        "f-missing.yaml".to_owned(),
+    ];
+    let ok = neighbour(d);
+    let mut args: Vec<&str> = vec!["--format", "json"];
+    args.extend(bad.iter().map(String::as_str));
+    args.push(&ok);
+    let out = podsec(d, &args);
+    assert_eq!(out.code, 2, "{out:?}");
+    let json = out.json();
+    let results = json["results"].as_array().expect("results");
+    for name in &bad {
+        let mine: Vec<&J> = results.iter().filter(|r| r["file"] == name.as_str()).collect();
+        assert_eq!(mine.len(), 1, "{name}: {json:#}");
+        assert!(mine[0]["error"].is_string(), "{name}: {json:#}");
+    }
+    assert!(results.iter().any(|r| r["file"] == ok.as_str() && r["allowed"] == false), "{json:#}");
+    assert_eq!(results.len(), bad.len() + 1, "{json:#}");
+}
+
+#[test]
+fn stdin_dash_is_read_and_named() {
+    let dir = tmp();
+    let ok = neighbour(dir.path());
+    let out = podsec_with(dir.path(), &["--level", "baseline", "-", &ok], Some(VIOLATING.as_bytes()), BOUNDS);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.lines().any(|l| l.starts_with("-:8:") && l.contains("privileged")), "{out:?}");
+    assert_neighbour_checked(&out, &ok);
+
+    let out = podsec_with(dir.path(), &["-"], Some(b"a: [\n"), BOUNDS);
+    assert_one_error(&out, "-", Some(1));
+
+    // No path at all reads stdin too.
+    let out = podsec_with(dir.path(), &["--format", "json"], Some(VIOLATING.as_bytes()), BOUNDS);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.json()["results"][0]["file"], "-");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tmp();
+    let ok = neighbour(dir.path());
+    for args in [["--pss-version", "v1.01"], ["--level", "privileged"], ["--level", "foo"], ["--format", "xml"]] {
+        let mut all = args.to_vec();
+        all.push(&ok);
+        let out = podsec(dir.path(), &all);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+        assert!(out.stderr.contains(args[1]), "{args:?}: the message names the bad value: {out:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output formats, on ../shared/conformance/oracle-cases/controllers.yaml
+
+/// The controllers case copied to `k8s/controllers.yaml` under a fresh directory.
+fn controllers() -> (TempDir, String) {
+    let dir = tmp();
+    let text =
+        std::fs::read_to_string(format!("{SHARED}/conformance/oracle-cases/controllers.yaml")).expect("oracle case");
+    put(dir.path(), "k8s/controllers.yaml", text);
+    (dir, "k8s/controllers.yaml".to_owned())
+}
+
+#[test]
+fn json_output_matches_the_contract_and_the_oracle() {
+    let (dir, name) = controllers();
+    let out = podsec(dir.path(), &["--format", "json", &name]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let json = out.json();
+    let top: Vec<&str> = json.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(top, ["version", "level", "pssVersion", "results"]);
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["level"], "restricted");
+    assert_eq!(json["pssVersion"], "latest");
+
+    let oracle: J = serde_json::from_str(
+        &std::fs::read_to_string(format!("{SHARED}/conformance/oracle-cases/controllers.expected.json"))
+            .expect("oracle"),
+    )
+    .expect("oracle json");
+    let expected = oracle["restricted:latest"].as_array().expect("restricted:latest");
+    let results = json["results"].as_array().expect("results");
+    assert_eq!(results.len(), expected.len(), "one entry per non-empty document: {json:#}");
+    for (r, e) in results.iter().zip(expected) {
+        assert_eq!(r["file"], name.as_str());
+        assert_eq!(r["doc"], e["doc"], "{r}");
+        if e.get("error").is_some() {
+            assert!(r["error"].is_string() && r["line"].is_u64(), "{r}");
+            continue;
+        }
+        assert_eq!(r["kind"], e["kind"], "{r}");
+        if e["skipped"] == true {
+            assert_eq!(r["skipped"], true, "{r}");
+            continue;
+        }
+        for key in ["apiVersion", "kind", "namespace", "name", "allowed", "violations"] {
+            assert!(r.get(key).is_some(), "workload result without {key}: {r}");
+        }
+        assert_eq!(r["allowed"], e["allowed"], "{r}");
+        let psa: Vec<(&J, &J)> = r["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .filter(|v| v.get("source").is_none())
+            .map(|v| {
+                assert!(
+                    v["check"].is_string() && v["line"].as_u64() >= Some(1) && v["column"].as_u64() >= Some(1),
+                    "{v}"
+                );
+                (&v["reason"], &v["detail"])
+            })
+            .collect();
+        let want: Vec<(&J, &J)> =
+            e["reasons"].as_array().expect("reasons").iter().map(|v| (&v["reason"], &v["detail"])).collect();
+        assert_eq!(psa, want, "doc {}", e["doc"]);
+    }
+
+    // The skipped and error shapes, in the same run.
+    let d = dir.path();
+    put(d, "other.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\na: [\n");
+    let out = podsec(d, &["--format", "json", "other.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.is_empty(), "json carries the errors itself: {out:?}");
+    let json = out.json();
+    assert_eq!(
+        json["results"],
+        serde_json::json!([
+            {"file": "other.yaml", "doc": 0, "kind": "Service", "skipped": true},
+            {"file": "other.yaml", "doc": 1, "error": json["results"][1]["error"], "line": 5},
+        ])
+    );
+    assert!(json["results"][1]["error"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn sarif_output_has_what_github_requires() {
+    let (dir, name) = controllers();
+    let out = podsec(dir.path(), &["--format", "sarif", &format!("./{name}")]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let sarif = out.json();
+    assert!(sarif["$schema"].as_str().is_some_and(|s| s.contains("sarif")), "{sarif:#}");
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "podsec");
+    let rules = driver["rules"].as_array().expect("rules");
+    assert!(!rules.is_empty());
+    let text = |v: &J| v.as_str().is_some_and(|s| !s.trim().is_empty());
+    for rule in rules {
+        assert!(text(&rule["id"]), "{rule}");
+        for key in ["shortDescription", "fullDescription", "help"] {
+            assert!(text(&rule[key]["text"]), "rule {} has no {key}.text", rule["id"]);
+        }
+    }
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    let results = run["results"].as_array().expect("results");
+    assert!(results.len() >= 10, "{}", results.len());
+    for r in results {
+        let id = r["ruleId"].as_str().expect("ruleId");
+        assert!(ids.contains(&id), "{id} is not a rule");
+        if let Some(i) = r["ruleIndex"].as_u64() {
+            assert_eq!(rules[i as usize]["id"], id);
+        }
+        assert!(text(&r["message"]["text"]), "{r}");
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], name.as_str(), "relative, without ./");
+        let region = &loc["region"];
+        let n = |k: &str| region[k].as_u64().unwrap_or_else(|| panic!("region.{k}: {r}"));
+        let (sl, sc, el, ec) = (n("startLine"), n("startColumn"), n("endLine"), n("endColumn"));
+        assert!(sl >= 1 && sc >= 1 && (el, ec) > (sl, sc), "{region}");
+    }
+}
+
+/// The absolute path of a file under the working directory should become a relative uri too (GitHub
+/// resolves `uri` against the repository root).
+#[test]
+fn sarif_uri_of_an_absolute_path_is_relative() {
+    let (dir, name) = controllers();
+    let abs = dir.path().join(&name).display().to_string();
+    let out = podsec(dir.path(), &["--format", "sarif", &abs]);
+    let sarif = out.json();
+    let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, name.as_str());
+}
+
+#[test]
+fn github_output_is_annotations_with_escaping() {
+    let (dir, name) = controllers();
+    let out = podsec(dir.path(), &["--format", "github", &name]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let (last, annotations) = lines.split_last().expect("output");
+    assert!(last.starts_with("::notice "), "{last}");
+    assert!(annotations.len() >= 10);
+    for l in annotations {
+        let rest = l.strip_prefix(&format!("::error file={name},line=")).unwrap_or_else(|| panic!("{l}"));
+        let (props, message) = rest.split_once("::").expect("message");
+        assert!(props.contains(",col=") && props.contains(",title="), "{l}");
+        assert!(!message.is_empty());
+    }
+
+    // A file name with `,` and `:` (properties) and a container name with `%` and a newline (message).
+    let d = dir.path();
+    let tricky = VIOLATING.replace("name: c", "name: \"c%1\\nx,y:z\"");
+    put(d, "a,b:c.yaml", tricky);
+    let out = podsec(d, &["--format", "github", "--level", "baseline", "a,b:c.yaml"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one annotation, one notice: {out:?}");
+    assert!(lines[0].starts_with("::error file=a%2Cb%3Ac.yaml,line=8,col="), "{}", lines[0]);
+    assert!(lines[0].contains("c%251%0Ax,y:z"), "{}", lines[0]);
+
+    // Errors are annotations too.
+    put(d, "broken.yaml", "a: [\n");
+    let out = podsec(d, &["--format", "github", "broken.yaml"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.starts_with("::error file=broken.yaml,line=1"), "{out:?}");
+}
+
+#[test]
+fn github_escape_functions() {
+    use podsec::report::{gh_escape_data, gh_escape_property};
+    assert_eq!(gh_escape_data("plain text, with: punctuation"), "plain text, with: punctuation");
+    assert_eq!(gh_escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+    assert_eq!(gh_escape_data("%0A is not a newline"), "%250A is not a newline");
+    assert_eq!(gh_escape_property("k8s/a,b:c.yaml"), "k8s/a%2Cb%3Ac.yaml");
+    assert_eq!(gh_escape_property("50%:x,\ny"), "50%25%3Ax%2C%0Ay");
+    assert_eq!(gh_escape_property("%2C"), "%252C");
+    assert_eq!(gh_escape_property(""), "");
+    assert_eq!(gh_escape_data("ünïcödé ✓"), "ünïcödé ✓");
+}
+
+/// The literal spans gathered while parsing are the ones a second parse (`yaml::literal_spans`)
+/// finds, on every corpus file, the Helm templates and a stream with a broken document.
+#[test]
+fn stream_literal_spans_match_a_second_parse() {
+    use podsec::yaml::{Limits, literal_spans, parse_stream};
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for dir in ["corpus", "corpus-bad/helm-templates"] {
+        let mut stack = vec![PathBuf::from(format!("{SHARED}/{dir}"))];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("corpus dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml") {
+                    texts.push((path.display().to_string(), std::fs::read_to_string(&path).expect("utf-8")));
+                }
+            }
+        }
+    }
+    assert!(texts.len() > 300);
+    texts.push(("broken".into(), "a: 'x'\n---\nb: [\"y\"\n---\nc: |\n  z\n".into()));
+    for (name, text) in &texts {
+        assert_eq!(parse_stream(text, &Limits::default()).literal_spans, literal_spans(text).0, "{name}");
+    }
+}
