@@ -88,19 +88,20 @@ fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limit
         Ok(s) => s,
         Err(e) => return FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, None)) },
     };
-    let mut checked = engine::check_source(&src, policy, limits);
-    crate::fix::classify(&mut checked, policy, &crate::fix::Choice::default());
-    let error = if let Some(line) = checked.template_line {
+    let choice = crate::fix::Choice::default();
+    let (resources, template_line) =
+        engine::check_each(&src, policy, limits, |root, rs| crate::fix::classify(root, rs, policy, &choice));
+    let error = if let Some(line) = template_line {
         Some((
             "this is a template (Helm/Go `{{ }}`), not YAML: render it first (e.g. `helm template`) and check the output; skipped".to_owned(),
             Some(line),
         ))
-    } else if checked.resources.is_empty() && named {
+    } else if resources.is_empty() && named {
         Some(("no Kubernetes objects in this file (it is empty or holds only comments)".to_owned(), None))
     } else {
         None
     };
-    FileReport { name: name.to_owned(), resources: checked.resources, error }
+    FileReport { name: name.to_owned(), resources, error }
 }
 
 /// The paths to read: `-` (stdin) when none is given.
@@ -145,5 +146,9 @@ fn check(args: CheckArgs) -> i32 {
     }
 }
 
-/// Files in flight at once: enough to keep every core busy while bounding memory.
-pub const CHUNK: usize = 16;
+/// Files checked per batch: a check keeps only its verdicts (each document's tree is dropped as soon
+/// as it is judged), so a large batch keeps both cores busy despite uneven file sizes.
+pub const CHUNK: usize = 256;
+
+/// Files fixed per batch: a fix holds the file's text, trees and output until it is written.
+pub const FIX_CHUNK: usize = 32;

@@ -25,6 +25,15 @@ impl Policy {
         Policy { level, version, extra_kinds: Vec::new(), ignore: Vec::new(), namespaces: Vec::new() }
     }
 
+    /// Whether a document of this `kind` is read in full (workloads, Lists, Namespaces); the others
+    /// are only skimmed for errors.
+    pub fn reads_kind(&self, kind: &str) -> bool {
+        kind == "Namespace"
+            || kind.ends_with("List")
+            || k8s::is_workload_kind(kind)
+            || self.extra_kinds.iter().any(|k| k.kind == kind)
+    }
+
     /// The level and version for a workload in `namespace`.
     pub fn for_namespace(&self, namespace: Option<&str>) -> (Level, PolicyVersion) {
         match namespace.and_then(|ns| self.namespaces.iter().find(|(n, ..)| n == ns)) {
@@ -111,35 +120,80 @@ pub struct Checked {
     pub template_line: Option<usize>,
 }
 
+/// Parse and check a whole file, keeping every document's tree (the fixer edits them).
 pub fn check_source(src: &Source, policy: &Policy, limits: &yaml::Limits) -> Checked {
-    let stream = yaml::parse_stream(&src.text, limits);
-    let parse_failed = stream.fatal.is_some() || stream.docs.iter().any(|d| d.root.is_err());
-    if src.text.contains("{{") {
-        let parses = !parse_failed;
-        if let Some(line) = crate::input::template_line(&src.text, parses, || yaml::literal_spans(&src.text).0) {
-            return Checked { stream, resources: Vec::new(), template_line: Some(line) };
-        }
-    }
+    let keep = |kind: &str| policy.reads_kind(kind);
+    let stream = yaml::parse_stream_keeping(&src.text, limits, Some(&keep));
+    let docs: Vec<Result<&Node, &yaml::YamlError>> = stream.docs.iter().map(|d| d.root.as_ref()).collect();
     let mut resources = Vec::new();
-    for (doc_index, doc) in stream.docs.iter().enumerate() {
-        match &doc.root {
-            Err(e) => resources.push(Resource {
-                doc: doc_index,
-                item: None,
-                outcome: error(e.message.clone(), Span { start: e.offset, end: e.offset }),
-            }),
-            Ok(root) => evaluate_document(root, doc_index, policy, &mut resources),
+    for (i, root) in docs.into_iter().enumerate() {
+        evaluate_root(root, i, policy, &mut resources);
+    }
+    let (resources, template_line) = finish(src, &stream, resources);
+    Checked { stream, resources, template_line }
+}
+
+/// Parse and check a file one document at a time, dropping each tree once `with_tree` has seen it
+/// with the document's verdicts: memory follows the largest document, not the file.
+pub fn check_each(
+    src: &Source,
+    policy: &Policy,
+    limits: &yaml::Limits,
+    mut with_tree: impl FnMut(&Node, &mut [Resource]),
+) -> (Vec<Resource>, Option<usize>) {
+    let keep = |kind: &str| policy.reads_kind(kind);
+    let mut resources = Vec::new();
+    let mut index = 0;
+    let stream = yaml::parse_each(&src.text, limits, Some(&keep), &mut |doc| {
+        let from = resources.len();
+        evaluate_root(doc.root.as_ref(), index, policy, &mut resources);
+        if let Ok(root) = &doc.root {
+            with_tree(root, &mut resources[from..]);
         }
+        index += 1;
+    });
+    let mut stream = stream;
+    stream.docs.clear();
+    finish_counted(src, &stream, resources, index)
+}
+
+fn evaluate_root(root: Result<&Node, &yaml::YamlError>, doc: usize, policy: &Policy, out: &mut Vec<Resource>) {
+    match root {
+        Err(e) => out.push(Resource {
+            doc,
+            item: None,
+            outcome: error(e.message.clone(), Span { start: e.offset, end: e.offset }),
+        }),
+        Ok(root) => evaluate_document(root, doc, policy, out),
+    }
+}
+
+fn finish(src: &Source, stream: &yaml::Stream, resources: Vec<Resource>) -> (Vec<Resource>, Option<usize>) {
+    finish_counted(src, stream, resources, stream.docs.len())
+}
+
+/// Templates, a fatal error after the last document, line/column positions.
+fn finish_counted(
+    src: &Source,
+    stream: &yaml::Stream,
+    mut resources: Vec<Resource>,
+    docs: usize,
+) -> (Vec<Resource>, Option<usize>) {
+    let parses = !(stream.any_error || stream.fatal.is_some());
+    if src.text.contains("{{")
+        && let Some(line) = crate::input::template_line(&src.text, parses, || stream.literal_spans.clone())
+    {
+        return (Vec::new(), Some(line));
     }
     if let Some(fatal) = &stream.fatal {
         resources.push(Resource {
-            doc: stream.docs.len(),
+            doc: docs,
             item: None,
             outcome: error(fatal.message.clone(), Span { start: fatal.offset, end: fatal.offset }),
         });
     }
     locate(&src.text, &mut resources);
-    Checked { stream, resources, template_line: None }
+    (resources, None)
 }
 
 fn error(message: String, span: Span) -> Outcome {

@@ -64,6 +64,11 @@ fn builtin(kind: &str) -> Option<(&'static str, &'static [&'static str])> {
     })
 }
 
+/// Whether `kind` is one of the nine kinds Pod Security Admission evaluates.
+pub fn is_workload_kind(kind: &str) -> bool {
+    builtin(kind).is_some()
+}
+
 /// The route of `kind`'s pod template, if it is a workload. Built-in kinds must carry their API
 /// group (`apps/v1` Deployment; `extensions/v1beta1` is accepted as the old home of the apps kinds).
 pub fn template_route(api_version: &str, kind: &str, extra: &[TemplateRoute]) -> Option<Route> {

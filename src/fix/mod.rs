@@ -211,12 +211,10 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     FileFix { text, applied, remaining, patches, after, errors, bug }
 }
 
-/// Give every finding the applicability of its fix (`check` shows it): the strictest class among
-/// the fixes planned for that check; no fix at all is manual.
-pub fn classify(checked: &mut engine::Checked, policy: &Policy, choice: &Choice) {
-    let engine::Checked { stream, resources, .. } = checked;
+/// Give every finding of one document's resources the applicability of its fix (`check` shows it):
+/// the strictest class among the fixes planned for that check; no fix at all is manual.
+pub fn classify(root: &Node, resources: &mut [Resource], policy: &Policy, choice: &Choice) {
     for r in resources.iter_mut() {
-        let Some(Ok(root)) = stream.docs.get(r.doc).map(|d| &d.root) else { continue };
         let fixes = workload_fixes(root, r, policy, choice);
         if let Outcome::Workload { findings, .. } = &mut r.outcome {
             for f in findings.iter_mut() {

@@ -70,7 +70,7 @@ pub fn fix(args: FixArgs) -> i32 {
     }
     // Files are fixed in parallel a few at a time and their output written in input order as they
     // complete: memory follows the files in flight, not the whole input.
-    for chunk in files.chunks(crate::app::CHUNK) {
+    for chunk in files.chunks(crate::app::FIX_CHUNK) {
         let outcomes: Vec<FileOutcome> = chunk
             .par_iter()
             .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, mode, paths.contains(name)))

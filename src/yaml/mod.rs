@@ -54,11 +54,36 @@ pub struct Stream {
     /// Spans of quoted and block scalars, in order: what [`literal_spans`] returns, gathered during
     /// this parse so that telling a template from data needs no second one.
     pub literal_spans: Vec<(usize, usize)>,
+    /// Some document (or the stream) could not be read.
+    pub any_error: bool,
 }
 
 /// Parse every document of `src`. A broken document is reported in place and the parser recovers at
 /// the next `---`; empty and comment-only documents are dropped.
 pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
+    parse_stream_keeping(src, limits, None)
+}
+
+/// [`parse_stream`], building full trees only for documents whose `kind` `keep` accepts (see
+/// [`parse_each`]).
+pub fn parse_stream_keeping(src: &str, limits: &Limits, keep: Option<&dyn Fn(&str) -> bool>) -> Stream {
+    let mut docs = Vec::new();
+    let mut stream = parse_each(src, limits, keep, &mut |doc| docs.push(doc));
+    stream.docs = docs;
+    stream
+}
+
+/// Parse `src` document by document, handing each to `on_doc` as soon as it is complete (so that a
+/// caller can drop its tree before the next one is built). With `keep`, a document whose top-level
+/// `kind` is rejected is skimmed after that key: its root holds only the entries before and
+/// including `kind`, and the rest is only checked for errors (syntax, values JSON cannot carry).
+/// The returned stream has no `docs`.
+pub fn parse_each(
+    src: &str,
+    limits: &Limits,
+    keep: Option<&dyn Fn(&str) -> bool>,
+    on_doc: &mut dyn FnMut(Doc),
+) -> Stream {
     let mut options = granit_parser::Options::default();
     options.block_nesting_limit = limits.max_depth;
     options.flow_nesting_limit = limits.max_depth;
@@ -72,7 +97,8 @@ pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
             Some(Err(err)) => {
                 let offset = err.marker().byte_offset().unwrap_or(0);
                 let start = builder.take().map_or(offset, |b| b.doc_start);
-                stream.docs.push(Doc {
+                stream.any_error = true;
+                on_doc(Doc {
                     start,
                     end: offset,
                     root: Err(YamlError { message: scan_message(&err), offset }),
@@ -99,12 +125,13 @@ pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
         match event {
             Event::StreamStart => {}
             Event::StreamEnd => break,
-            Event::DocumentStart(..) => builder = Some(Builder::new(src, limits, range.end)),
+            Event::DocumentStart(..) => builder = Some(Builder::new(src, limits, range.end, keep)),
             Event::DocumentEnd => {
                 if let Some(b) = builder.take()
                     && let Some(doc) = b.finish()
                 {
-                    stream.docs.push(doc);
+                    stream.any_error |= doc.root.is_err();
+                    on_doc(doc);
                 }
             }
             event => {
@@ -187,11 +214,23 @@ struct Builder<'l> {
     shared_seen: HashSet<(usize, usize)>,
     nodes: usize,
     error: Option<YamlError>,
+    /// Which documents get a full tree (by `kind`); `None`: all.
+    keep: Option<&'l dyn Fn(&str) -> bool>,
+    /// Skimming the rest of a document nobody reads: open collections since, and the furthest end.
+    skim: Option<(usize, usize)>,
+    /// While skimming, aliases are counted, not expanded: the size of each anchored node, and the
+    /// anchor and node count at the start of each open collection.
+    skim_sizes: HashMap<usize, usize>,
+    skim_open: Vec<(usize, usize)>,
 }
 
 impl<'l> Builder<'l> {
-    fn new(src: &'l str, limits: &'l Limits, doc_start: usize) -> Self {
+    fn new(src: &'l str, limits: &'l Limits, doc_start: usize, keep: Option<&'l dyn Fn(&str) -> bool>) -> Self {
         Builder {
+            keep,
+            skim: None,
+            skim_sizes: HashMap::new(),
+            skim_open: Vec::new(),
             src,
             limits,
             doc_start,
@@ -214,6 +253,9 @@ impl<'l> Builder<'l> {
     fn event(&mut self, event: Event, range: std::ops::Range<usize>) {
         if self.error.is_some() {
             return;
+        }
+        if self.skim.is_some() {
+            return self.skim_event(event, range);
         }
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -319,6 +361,74 @@ impl<'l> Builder<'l> {
         }
     }
 
+    /// A skimmed document: track nesting to find the root's end, and check scalars for values the
+    /// API server's decoder rejects.
+    fn skim_event(&mut self, event: Event, range: std::ops::Range<usize>) {
+        let Some((depth, end)) = self.skim.as_mut() else { return };
+        *end = (*end).max(range.end);
+        let depth_now = *depth;
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.nodes += 1;
+                if anchor != 0 {
+                    self.skim_sizes.insert(anchor, 1);
+                }
+                let style = if style == ScalarStyle::Plain { Style::Plain } else { Style::DoubleQuoted };
+                let numeric = text.as_bytes().first().is_some_and(|b| matches!(b, b'.' | b'+' | b'-' | b'0'..=b'9'));
+                if (tag.is_some() || (style == Style::Plain && numeric))
+                    && let Err(e) = scalar::resolve(&text, style, core_tag(tag.as_deref()))
+                {
+                    self.fail(e.0, range.start);
+                }
+            }
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                self.nodes += 1;
+                self.skim_open.push((anchor, self.nodes));
+                if let Some((depth, _)) = self.skim.as_mut() {
+                    *depth += 1;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd if depth_now > 0 => {
+                if let Some((anchor, at)) = self.skim_open.pop()
+                    && anchor != 0
+                {
+                    self.skim_sizes.insert(anchor, self.nodes + 1 - at);
+                }
+                if let Some((depth, _)) = self.skim.as_mut() {
+                    *depth -= 1;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                // The root closes: keep what was built (up to `kind`).
+                let end = *end;
+                self.skim = None;
+                if let Some(Frame::Map { entries, start, flow_end, .. }) = self.stack.pop() {
+                    let mut node = Node::new(Value::Map(entries), Span { start, end });
+                    node.flow = flow_end.is_some();
+                    self.root = Some(node);
+                }
+                self.stack.clear();
+            }
+            Event::Alias(id) => {
+                let size = match self.skim_sizes.get(&id) {
+                    Some(n) => *n,
+                    None => self.anchors.get(&id).map_or(1, count_nodes),
+                };
+                self.nodes += size;
+                if self.nodes > self.limits.max_nodes {
+                    self.fail(
+                        format!(
+                            "aliases expand this document beyond {} nodes (an alias bomb?); refusing to expand it",
+                            self.limits.max_nodes
+                        ),
+                        range.start,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn open_check(&mut self, offset: usize) {
         if self.stack.len() >= self.limits.max_depth {
             self.fail(format!("nesting deeper than {} levels", self.limits.max_depth), offset);
@@ -356,6 +466,16 @@ impl<'l> Builder<'l> {
 
     fn push_node(&mut self, node: Node) {
         let offset = node.span.start;
+        // The root's `kind` decides whether the rest of the document is built or only skimmed.
+        if self.stack.len() == 1
+            && let Some(keep) = self.keep
+            && let Some(Frame::Map { key: Some(Key { text, merge: false, .. }), .. }) = self.stack.last()
+            && text == "kind"
+            && let Some(kind) = node.as_str()
+            && !keep(kind)
+        {
+            self.skim = Some((0, node.span.end));
+        }
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
