@@ -86,7 +86,7 @@ fn namespace_levels(files: &[input::Found]) -> Vec<(String, Level, Option<Policy
 fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limits: &Limits, named: bool) -> FileReport {
     let src = match input::read(name, path) {
         Ok(s) => s,
-        Err(e) => return FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, None)) },
+        Err(e) => return FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, e.line)) },
     };
     let choice = crate::fix::Choice::default();
     let (resources, template_line) =
@@ -132,7 +132,11 @@ fn check(args: CheckArgs) -> i32 {
     }
     let failed: Vec<FileReport> = errors
         .into_iter()
-        .map(|InputError { name, message }| FileReport { name, resources: Vec::new(), error: Some((message, None)) })
+        .map(|InputError { name, message, line }| FileReport {
+            name,
+            resources: Vec::new(),
+            error: Some((message, line)),
+        })
         .collect();
     let _ = reporter.chunk(&failed, &mut out, &mut err);
     let t = reporter.finish(&mut out).unwrap_or_default();

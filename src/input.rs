@@ -17,11 +17,16 @@ pub struct Source {
 pub struct InputError {
     pub name: String,
     pub message: String,
+    /// The 1-based line where reading failed, when there is one (a NUL byte, invalid UTF-8).
+    pub line: Option<usize>,
 }
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.name, self.message)
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: error: {}", self.name, self.message),
+            None => write!(f, "{}: error: {}", self.name, self.message),
+        }
     }
 }
 
@@ -43,12 +48,13 @@ pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<Found>
         }
         let path = Path::new(arg);
         match std::fs::metadata(path) {
-            Err(e) => errors.push(InputError { name: arg.clone(), message: io_message(&e) }),
+            Err(e) => errors.push(InputError { name: arg.clone(), message: io_message(&e), line: None }),
             Ok(meta) if meta.is_dir() => {
                 let before = files.len();
                 walk(path, &mut files, &mut errors, exclude);
                 if files.len() == before {
                     errors.push(InputError {
+                        line: None,
                         name: arg.clone(),
                         message: "no *.yaml, *.yml or *.json files in this directory".into(),
                     });
@@ -64,7 +70,7 @@ fn walk(dir: &Path, files: &mut Vec<Found>, errors: &mut Vec<InputError>, exclud
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            errors.push(InputError { name: dir.display().to_string(), message: io_message(&e) });
+            errors.push(InputError { name: dir.display().to_string(), message: io_message(&e), line: None });
             return;
         }
     };
@@ -96,23 +102,25 @@ pub fn read(name: &str, path: Option<&Path>) -> Result<Source, InputError> {
             std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
         }
     }
-    .map_err(|e| InputError { name: name.to_owned(), message: io_message(&e) })?;
-    let text = decode(bytes).map_err(|message| InputError { name: name.to_owned(), message })?;
+    .map_err(|e| InputError { name: name.to_owned(), message: io_message(&e), line: None })?;
+    let text =
+        decode(bytes).map_err(|(message, line)| InputError { name: name.to_owned(), message, line: Some(line) })?;
     Ok(Source { name: name.to_owned(), path: path.map(Path::to_path_buf), text })
 }
 
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
+/// The text of a file, or why it is not text (with the line where that shows).
+fn decode(bytes: Vec<u8>) -> Result<String, (String, usize)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err("UTF-16 is not supported; save the file as UTF-8".into());
+        return Err(("UTF-16 is not supported; save the file as UTF-8".into(), 1));
     }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count();
-        return Err(format!("line {line}: binary file (NUL byte at offset {pos}); not a manifest"));
+        return Err((format!("binary file (NUL byte at offset {pos}); not a manifest"), line));
     }
     String::from_utf8(bytes).map_err(|e| {
         let pos = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..pos].iter().filter(|&&b| b == b'\n').count();
-        format!("line {line}: not valid UTF-8 (byte offset {pos})")
+        (format!("not valid UTF-8 (byte offset {pos})"), line)
     })
 }
 

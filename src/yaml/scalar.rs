@@ -11,7 +11,17 @@ pub struct Unrepresentable(pub &'static str);
 pub fn resolve(text: &str, style: Style, tag: Option<&str>) -> Result<Value, Unrepresentable> {
     match tag {
         Some("str") => return Ok(Value::String(text.to_owned(), style)),
-        Some("bool" | "int" | "float" | "null") => return resolve_plain(text, style),
+        Some(t @ ("bool" | "int" | "float" | "null")) => {
+            // go-yaml v2 resolves the text, then refuses a value that is not of the tag's type.
+            let v = resolve_plain(text, style)?;
+            let fits = match (t, &v) {
+                ("bool", Value::Bool(_)) | ("null", Value::Null) => true,
+                ("int", Value::Number(Number::Int(_) | Number::UInt(_))) => true,
+                ("float", Value::Number(_)) => true,
+                _ => false,
+            };
+            return if fits { Ok(v) } else { Err(Unrepresentable("cannot decode a tagged scalar as its tag's type")) };
+        }
         _ => {}
     }
     if style != Style::Plain {
@@ -218,6 +228,24 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 71);
+    }
+
+    #[test]
+    fn tagged_scalars_must_fit_their_tag() {
+        for bad in ["!!int \"abc\"", "!!int 1.5", "!!bool \"maybe\"", "!!float x", "!!null 0"] {
+            assert!(resolve_str(bad).is_err(), "{bad}");
+        }
+        assert_eq!(resolve_str("!!int \"0644\"").unwrap(), serde_json::json!(420));
+        assert_eq!(resolve_str("!!float 1").unwrap(), serde_json::json!(1));
+    }
+
+    fn resolve_str(yaml: &str) -> Result<serde_json::Value, String> {
+        let doc = format!("v: {yaml}\n");
+        let parsed = crate::yaml::parse_stream(&doc, &crate::yaml::Limits::default());
+        match &parsed.docs[0].root {
+            Ok(node) => Ok(node.get("v").unwrap().to_json()),
+            Err(e) => Err(e.message.clone()),
+        }
     }
 
     #[test]
