@@ -14,12 +14,13 @@ pub fn resolve(text: &str, style: Style, tag: Option<&str>) -> Result<Value, Unr
         Some(t @ ("bool" | "int" | "float" | "null")) => {
             // go-yaml v2 resolves the text, then refuses a value that is not of the tag's type.
             let v = resolve_plain(text, style)?;
-            let fits = match (t, &v) {
-                ("bool", Value::Bool(_)) | ("null", Value::Null) => true,
-                ("int", Value::Number(Number::Int(_) | Number::UInt(_))) => true,
-                ("float", Value::Number(_)) => true,
-                _ => false,
-            };
+            let fits = matches!(
+                (t, &v),
+                ("bool", Value::Bool(_))
+                    | ("null", Value::Null)
+                    | ("int", Value::Number(Number::Int(_) | Number::UInt(_)))
+                    | ("float", Value::Number(_))
+            );
             return if fits { Ok(v) } else { Err(Unrepresentable("cannot decode a tagged scalar as its tag's type")) };
         }
         _ => {}
