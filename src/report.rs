@@ -76,47 +76,32 @@ pub struct Reporter {
     level: Level,
     version: PolicyVersion,
     pub totals: Totals,
-    /// Nothing written yet (JSON and SARIF open their document with the first result).
+    /// The JSON/SARIF document has been opened; no result written yet.
+    opened: bool,
     first: bool,
 }
 
 impl Reporter {
     pub fn new(format: Format, level: Level, version: PolicyVersion) -> Self {
-        Reporter { format, level, version, totals: Totals::default(), first: true }
+        Reporter { format, level, version, totals: Totals::default(), opened: false, first: true }
     }
 
     /// Render a chunk of files (in input order).
     pub fn chunk(&mut self, files: &[FileReport], out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
-        let t = totals(files);
-        self.totals.add(&t);
+        self.totals.add(&totals(files));
         match self.format {
             Format::Text => {
                 out.write_all(text_lines(files).as_bytes())?;
                 err.write_all(errors_text(files).as_bytes())?;
             }
             Format::Json => {
-                if self.first {
-                    write!(
-                        out,
-                        "{{\"version\": 1, \"level\": {}, \"pssVersion\": {}, \"results\": [",
-                        json!(self.level.to_string()),
-                        json!(self.version.to_string())
-                    )?;
-                }
                 for r in json_results(files) {
-                    out.write_all(if self.first { b"\n" } else { b",\n" })?;
-                    self.first = false;
-                    serde_json::to_writer(&mut *out, &r)?;
+                    self.item(out, &r)?;
                 }
             }
             Format::Sarif => {
                 for r in sarif_results(files) {
-                    if self.first {
-                        write_sarif_head(out)?;
-                    }
-                    out.write_all(if self.first { b"\n" } else { b",\n" })?;
-                    self.first = false;
-                    serde_json::to_writer(&mut *out, &r)?;
+                    self.item(out, &r)?;
                 }
                 err.write_all(errors_text(files).as_bytes())?;
             }
@@ -125,25 +110,43 @@ impl Reporter {
         Ok(())
     }
 
+    /// The document's opening, up to its results array (JSON and SARIF), written once.
+    fn open(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        if self.opened {
+            return Ok(());
+        }
+        self.opened = true;
+        match self.format {
+            Format::Json => write!(
+                out,
+                "{{\"version\": 1, \"level\": {}, \"pssVersion\": {}, \"results\": [",
+                json!(self.level.to_string()),
+                json!(self.version.to_string())
+            ),
+            Format::Sarif => write_sarif_head(out),
+            Format::Text | Format::Github => Ok(()),
+        }
+    }
+
+    /// One element of the results array, one per line.
+    fn item(&mut self, out: &mut impl Write, value: &J) -> std::io::Result<()> {
+        self.open(out)?;
+        out.write_all(if self.first { b"\n" } else { b",\n" })?;
+        self.first = false;
+        serde_json::to_writer(&mut *out, value)?;
+        Ok(())
+    }
+
     /// Close the rendering (summary line, JSON closing, the SARIF document) and return the totals.
-    pub fn finish(self, out: &mut impl Write) -> std::io::Result<Totals> {
+    pub fn finish(mut self, out: &mut impl Write) -> std::io::Result<Totals> {
         match self.format {
             Format::Text => out.write_all(summary(&self.totals, self.level, self.version).as_bytes())?,
             Format::Json => {
-                if self.first {
-                    write!(
-                        out,
-                        "{{\"version\": 1, \"level\": {}, \"pssVersion\": {}, \"results\": [",
-                        json!(self.level.to_string()),
-                        json!(self.version.to_string())
-                    )?;
-                }
+                self.open(out)?;
                 out.write_all(b"\n]}\n")?;
             }
             Format::Sarif => {
-                if self.first {
-                    write_sarif_head(out)?;
-                }
+                self.open(out)?;
                 out.write_all(b"\n]}]}\n")?;
             }
             Format::Github => {

@@ -896,3 +896,21 @@ fn stream_literal_spans_match_a_second_parse() {
         assert_eq!(parse_stream(text, &Limits::default()).literal_spans, literal_spans(text).0, "{name}");
     }
 }
+
+/// Output is streamed in batches of files; a first batch without any result (empty files found in a
+/// directory) must not open the JSON or SARIF document twice.
+#[test]
+fn streamed_json_and_sarif_stay_valid_across_empty_batches() {
+    let dir = tmp();
+    std::fs::create_dir(dir.path().join("k8s")).unwrap();
+    for i in 0..300 {
+        put(&dir.path().join("k8s"), &format!("a{i:03}.yaml"), "# nothing here\n");
+    }
+    put(&dir.path().join("k8s"), "z.yaml", VIOLATING);
+    for format in ["json", "sarif"] {
+        let out = podsec(dir.path(), &["--format", format, "k8s"]);
+        let doc = out.json();
+        let results = if format == "json" { &doc["results"] } else { &doc["runs"][0]["results"] };
+        assert!(!results.as_array().unwrap().is_empty(), "{format}: {doc}");
+    }
+}

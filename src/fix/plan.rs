@@ -275,15 +275,7 @@ fn seccomp_annotations(c: &mut Ctx) {
         .filter(|e| !e.value.as_str().is_some_and(ok))
         .map(|e| e.key.clone())
         .collect();
-    for k in bad {
-        let r = join(&c.meta_route, &["annotations", &k]);
-        c.push(
-            ID,
-            Class::Unsafe,
-            vec![set(r, Scalar::Str("runtime/default".into()))],
-            format!("set annotation {k} → runtime/default"),
-        );
-    }
+    annotations_to_runtime_default(c, ID, bad);
 }
 
 fn allow_privilege_escalation(c: &mut Ctx) {
@@ -556,15 +548,7 @@ fn app_armor(c: &mut Ctx) {
                 .collect()
         })
         .unwrap_or_default();
-    for k in bad {
-        let r = join(&c.meta_route, &["annotations", &k]);
-        c.push(
-            ID,
-            Class::Unsafe,
-            vec![set(r, Scalar::Str("runtime/default".into()))],
-            format!("set annotation {k} → runtime/default"),
-        );
-    }
+    annotations_to_runtime_default(c, ID, bad);
 }
 
 fn run_as_user(c: &mut Ctx) {
@@ -709,4 +693,13 @@ pub fn label_namespace(ns: &Node, object: Route, level: Level, version: PolicyVe
         });
     }
     out
+}
+
+/// Set each of the pod's annotations `keys` to `runtime/default` (seccomp before v1.19, AppArmor).
+fn annotations_to_runtime_default(c: &mut Ctx, id: &'static str, keys: Vec<String>) {
+    for k in keys {
+        let r = join(&c.meta_route, &["annotations", &k]);
+        let note = format!("set annotation {k} → runtime/default");
+        c.push(id, Class::Unsafe, vec![set(r, Scalar::Str("runtime/default".into()))], note);
+    }
 }
