@@ -157,6 +157,20 @@ pub fn check_each(
     finish_counted(src, &stream, resources, index)
 }
 
+/// Verdicts for an already parsed stream of `text` (no template test: the caller knows the text).
+pub fn evaluate_stream(text: &str, stream: yaml::Stream, policy: &Policy) -> Checked {
+    let mut resources = Vec::new();
+    for (i, doc) in stream.docs.iter().enumerate() {
+        evaluate_root(doc.root.as_ref(), i, policy, &mut resources);
+    }
+    if let Some(fatal) = &stream.fatal {
+        let span = Span { start: fatal.offset, end: fatal.offset };
+        resources.push(Resource { doc: stream.docs.len(), item: None, outcome: error(fatal.message.clone(), span) });
+    }
+    locate(text, &mut resources);
+    Checked { stream, resources, template_line: None }
+}
+
 fn evaluate_root(root: Result<&Node, &yaml::YamlError>, doc: usize, policy: &Policy, out: &mut Vec<Resource>) {
     match root {
         Err(e) => out.push(Resource {

@@ -246,6 +246,16 @@ fn corpus_is_fixed_minimally() {
                     failures.push(format!("{here}: json-patch of document {i} does not give the fixed text"));
                 }
             }
+            // The re-check (only edited documents re-parsed) agrees with checking the fixed text afresh.
+            let fresh = podsec::engine::check_source(
+                &Source { text: result.text.clone(), ..src.clone() },
+                &policy,
+                &Limits::default(),
+            );
+            let verdicts = |rs: &[podsec::engine::Resource]| format!("{rs:?}");
+            if verdicts(&fresh.resources) != verdicts(&result.after.resources) {
+                failures.push(format!("{here}: the incremental re-check differs from a fresh check"));
+            }
             // Idempotent.
             let again = fix(&Source { text: result.text.clone(), ..src.clone() }, &policy, unsafe_fixes);
             if again.text != result.text {

@@ -101,90 +101,91 @@ fn chosen(fix: &Fix, choice: &Choice) -> bool {
 
 /// Fix one file. Nothing is written here; the caller writes `text` when `bug` is `None`.
 pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limits) -> FileFix {
-    let before = engine::check_source(src, policy, limits);
+    let mut current = engine::check_source(src, policy, limits);
+    let errors = current.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })).cloned().collect();
+    let mut original = Original {
+        spans: current.stream.docs.iter().map(|d| (d.start, d.end)).collect(),
+        docs: current.stream.docs.iter().map(|_| None).collect(),
+    };
     let mut text = src.text.clone();
-    let mut checked_now: Option<engine::Checked> = None;
     let mut applied: Vec<Applied> = Vec::new();
     let mut refused: Vec<Applied> = Vec::new();
     // Ops applied per document, in order, for the RFC 6902 patch.
-    let mut doc_ops: Vec<Vec<Op>> = before.stream.docs.iter().map(|_| Vec::new()).collect();
-    if before.template_line.is_none() {
-        for _ in 0..MAX_ROUNDS {
-            let current = checked_now.as_ref().unwrap_or(&before);
-            let mut splices: Vec<Splice> = Vec::new();
-            for (di, doc) in current.stream.docs.iter().enumerate() {
-                let Ok(root) = &doc.root else { continue };
-                let fixes: Vec<(Option<usize>, Fix)> = current
-                    .resources
-                    .iter()
-                    .filter(|r| r.doc == di)
-                    .flat_map(|r| workload_fixes(root, r, policy, choice).into_iter().map(move |f| (r.item, f)))
-                    .filter(|(_, f)| chosen(f, choice))
-                    .collect();
-                if fixes.is_empty() {
-                    continue;
-                }
-                let editor = Editor::new(&text, root, &doc.shared);
-                let mut lowerable = Vec::new();
-                for (item, fix) in fixes {
-                    match editor.lower(&fix.ops) {
-                        Ok(_) => lowerable.push((item, fix)),
-                        Err(why) => {
-                            let note = format!("{} (not applied: {why})", fix.note);
-                            refused.push(Applied { doc: di, item, fix: Fix { class: Class::Manual, note, ..fix } });
-                        }
+    let mut doc_ops: Vec<Vec<Op>> = current.stream.docs.iter().map(|_| Vec::new()).collect();
+    let mut rounds = 0;
+    while current.template_line.is_none() && rounds < MAX_ROUNDS {
+        rounds += 1;
+        let mut splices: Vec<Splice> = Vec::new();
+        for (di, doc) in current.stream.docs.iter().enumerate() {
+            let Ok(root) = &doc.root else { continue };
+            let fixes: Vec<(Option<usize>, Fix)> = current
+                .resources
+                .iter()
+                .filter(|r| r.doc == di)
+                .flat_map(|r| workload_fixes(root, r, policy, choice).into_iter().map(move |f| (r.item, f)))
+                .filter(|(_, f)| chosen(f, choice))
+                .collect();
+            if fixes.is_empty() {
+                continue;
+            }
+            let editor = Editor::new(&text, root, &doc.shared);
+            let mut lowerable = Vec::new();
+            for (item, fix) in fixes {
+                match editor.lower(&fix.ops) {
+                    Ok(_) => lowerable.push((item, fix)),
+                    Err(why) => {
+                        let note = format!("{} (not applied: {why})", fix.note);
+                        refused.push(Applied { doc: di, item, fix: Fix { class: Class::Manual, note, ..fix } });
                     }
                 }
-                // All of the document's fixes are lowered together, so that new keys for one parent
-                // are written once. If they conflict, add them one by one: a fix that conflicts
-                // waits for the next round, re-planned from the re-parsed text.
-                let all: Vec<Op> = lowerable.iter().flat_map(|(_, f)| f.ops.iter().cloned()).collect();
-                let (doc_splices, taken) = match editor.lower(&all) {
-                    Ok(s) => (s, lowerable),
-                    Err(_) => {
-                        let (mut ops, mut splices_so_far, mut taken) = (Vec::new(), Vec::new(), Vec::new());
-                        for (item, fix) in lowerable {
-                            let mut trial = ops.clone();
-                            trial.extend(fix.ops.iter().cloned());
-                            if let Ok(s) = editor.lower(&trial) {
-                                splices_so_far = s;
-                                ops = trial;
-                                taken.push((item, fix));
-                            }
+            }
+            // All of the document's fixes are lowered together, so that new keys for one parent
+            // are written once. If they conflict, add them one by one: a fix that conflicts
+            // waits for the next round, re-planned from the re-parsed text.
+            let all: Vec<Op> = lowerable.iter().flat_map(|(_, f)| f.ops.iter().cloned()).collect();
+            let (doc_splices, taken) = match editor.lower(&all) {
+                Ok(s) => (s, lowerable),
+                Err(_) => {
+                    let (mut ops, mut splices_so_far, mut taken) = (Vec::new(), Vec::new(), Vec::new());
+                    for (item, fix) in lowerable {
+                        let mut trial = ops.clone();
+                        trial.extend(fix.ops.iter().cloned());
+                        if let Ok(s) = editor.lower(&trial) {
+                            splices_so_far = s;
+                            ops = trial;
+                            taken.push((item, fix));
                         }
-                        (splices_so_far, taken)
                     }
-                };
-                for (item, fix) in taken {
-                    doc_ops[di].extend(fix.ops.iter().cloned());
-                    applied.push(Applied { doc: di, item, fix });
+                    (splices_so_far, taken)
                 }
-                splices.extend(doc_splices);
+            };
+            if !taken.is_empty() && original.docs[di].is_none() {
+                // The document's first edit: its text is still the original's, and so is its tree.
+                original.docs[di] = Some(OriginalDoc::of(root, current.resources.iter().filter(|r| r.doc == di)));
             }
-            if splices.is_empty() {
-                break;
+            for (item, fix) in taken {
+                doc_ops[di].extend(fix.ops.iter().cloned());
+                applied.push(Applied { doc: di, item, fix });
             }
-            splices.sort_by_key(Splice::order);
-            text = apply(&text, &splices);
-            let src2 = Source { name: src.name.clone(), path: None, text };
-            checked_now = Some(engine::check_source(&src2, policy, limits));
-            text = src2.text;
+            splices.extend(doc_splices);
         }
+        if splices.is_empty() {
+            break;
+        }
+        splices.sort_by_key(Splice::order);
+        let new_text = apply(&text, &splices);
+        current = recheck(current, &new_text, &splices, src, policy, limits);
+        text = new_text;
     }
-    let errors = before.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })).cloned().collect();
+    let after = current;
     let mut bug = None;
     let mut patches = Vec::new();
-    // Nothing applied: the verdicts on the input are the verdicts on the output.
-    let after = match checked_now {
-        None => before,
-        Some(after) => {
-            match self_check(&src.text, &text, &before, &after, &doc_ops) {
-                Ok(p) => patches = p,
-                Err(e) => bug = Some(e),
-            }
-            after
+    if rounds > 0 && doc_ops.iter().any(|o| !o.is_empty()) {
+        match self_check(&src.text, &text, &original, &after, &doc_ops) {
+            Ok(p) => patches = p,
+            Err(e) => bug = Some(e),
         }
-    };
+    }
     // What still fails after the fixes, with the fix that would apply (or why it is manual).
     let mut remaining = Vec::new();
     for doc_index in 0..after.stream.docs.len() {
@@ -211,6 +212,85 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     FileFix { text, applied, remaining, patches, after, errors, bug }
 }
 
+/// What the self-check needs of the input: every document's text range, and for each edited
+/// document its JSON and the identity of its resources, taken before its first edit.
+struct Original {
+    spans: Vec<(usize, usize)>,
+    docs: Vec<Option<OriginalDoc>>,
+}
+
+struct OriginalDoc {
+    json: J,
+    /// The identity of each resource of the document (an entry with an empty patch).
+    resources: Vec<PatchEntry>,
+}
+
+impl OriginalDoc {
+    fn of<'a>(root: &Node, resources: impl Iterator<Item = &'a Resource>) -> Self {
+        let resources = resources
+            .map(|r| {
+                let (api_version, kind, namespace, name) = match &r.outcome {
+                    Outcome::Workload { api_version, kind, namespace, name, .. } => {
+                        (api_version.clone(), kind.clone(), namespace.clone(), name.clone())
+                    }
+                    Outcome::Skipped { kind } => (String::new(), kind.clone(), None, None),
+                    Outcome::Error { .. } => Default::default(),
+                };
+                PatchEntry { doc: r.doc, item: r.item, api_version, kind, namespace, name, patch: Vec::new() }
+            })
+            .collect();
+        OriginalDoc { json: root.to_json(), resources }
+    }
+}
+
+/// Verdicts on `new_text`, which is the current text with `splices` applied. Only the documents the
+/// splices touched are parsed again (each from its own region of the text: from its first node to the
+/// next document's first node); the others keep their trees, moved by the length change before them.
+/// Anything unusual (a fatal error in the stream, a region that does not parse as one document) falls
+/// back to parsing the whole text.
+fn recheck(
+    current: engine::Checked,
+    new_text: &str,
+    splices: &[Splice],
+    src: &Source,
+    policy: &Policy,
+    limits: &Limits,
+) -> engine::Checked {
+    let full = || {
+        engine::check_source(&Source { name: src.name.clone(), path: None, text: new_text.to_owned() }, policy, limits)
+    };
+    if current.stream.fatal.is_some() || current.stream.docs.is_empty() {
+        return full();
+    }
+    let delta = |s: &Splice| s.text.len() as isize - (s.end - s.start) as isize;
+    let starts: Vec<usize> = current.stream.docs.iter().map(|d| d.start).collect();
+    let moved =
+        |pos: usize| -> usize { pos.saturating_add_signed(splices.iter().filter(|s| s.start < pos).map(delta).sum()) };
+    let keep = |kind: &str| policy.reads_kind(kind);
+    let mut docs = Vec::with_capacity(starts.len());
+    for (i, mut doc) in current.stream.docs.into_iter().enumerate() {
+        let (start, end) = (starts[i], starts.get(i + 1).copied().unwrap_or(usize::MAX));
+        let touched = splices.iter().any(|s| s.start >= start && s.start < end);
+        let new_start = moved(start);
+        if !touched {
+            yaml::shift_doc(&mut doc, new_start as isize - start as isize);
+            docs.push(doc);
+            continue;
+        }
+        let new_end = if end == usize::MAX { new_text.len() } else { moved(end) };
+        let Some(region) = new_text.get(new_start..new_end) else { return full() };
+        let mut parsed = yaml::parse_stream_keeping(region, limits, Some(&keep));
+        if parsed.fatal.is_some() || parsed.docs.len() != 1 {
+            return full();
+        }
+        let mut doc = parsed.docs.remove(0);
+        yaml::shift_doc(&mut doc, new_start as isize);
+        docs.push(doc);
+    }
+    let stream = yaml::Stream { docs, fatal: None, literal_spans: Vec::new(), any_error: false };
+    engine::evaluate_stream(new_text, stream, policy)
+}
+
 /// Give every finding of one document's resources the applicability of its fix (`check` shows it):
 /// the strictest class among the fixes planned for that check; no fix at all is manual.
 pub fn classify(root: &Node, resources: &mut [Resource], policy: &Policy, choice: &Choice) {
@@ -230,64 +310,58 @@ pub fn classify(root: &Node, resources: &mut [Resource], policy: &Policy, choice
 fn self_check(
     old: &str,
     new: &str,
-    before: &engine::Checked,
+    original: &Original,
     after: &engine::Checked,
     doc_ops: &[Vec<Op>],
 ) -> Result<Vec<PatchEntry>, String> {
-    if after.stream.docs.len() != before.stream.docs.len() || after.stream.fatal.is_some() {
+    if after.stream.docs.len() != original.spans.len() || after.stream.fatal.is_some() {
         return Err("the fixed text does not have the same documents".into());
     }
     let mut entries = Vec::new();
-    for (di, (b, a)) in before.stream.docs.iter().zip(&after.stream.docs).enumerate() {
+    for (di, (&(b_start, b_end), a)) in original.spans.iter().zip(&after.stream.docs).enumerate() {
         let ops = &doc_ops[di];
-        if ops.is_empty() {
+        let Some(orig) = original.docs[di].as_ref().filter(|_| !ops.is_empty()) else {
             // Untouched: the document's text must be too.
-            if old.get(b.start..b.end) != new.get(a.start..a.end) {
+            if old.get(b_start..b_end) != new.get(a.start..a.end) {
                 return Err(format!("document {di} changed without an edit"));
             }
             continue;
-        }
-        match (&b.root, &a.root) {
-            (Ok(b_root), Ok(a_root)) => {
-                let mut doc = b_root.to_json();
-                let mut per_item: Vec<(Option<usize>, Vec<J>)> = Vec::new();
-                for op in ops {
-                    let item = match op.route.as_slice() {
-                        [Seg::Key(k), Seg::Index(i), ..]
-                            if k == "items" && before.resources.iter().any(|r| r.doc == di && r.item.is_some()) =>
-                        {
-                            Some(*i)
-                        }
-                        _ => None,
-                    };
-                    let rfc = to_rfc6902(&doc, op);
-                    let patch: json_patch::Patch =
-                        serde_json::from_value(J::Array(vec![rfc.clone()])).map_err(|e| e.to_string())?;
-                    json_patch::patch(&mut doc, &patch)
-                        .map_err(|e| format!("document {di}: patch does not apply: {e}"))?;
-                    match per_item.iter_mut().find(|(i, _)| *i == item) {
-                        Some((_, list)) => list.push(rfc),
-                        None => per_item.push((item, vec![rfc])),
-                    }
-                }
-                let actual = a_root.to_json();
-                if doc != actual {
-                    let diff = serde_json::to_string(&json_patch::diff(&doc, &actual)).unwrap_or_default();
-                    return Err(format!("document {di}: the edited text does not match the intended change: {diff}"));
-                }
-                for (item, patch) in per_item {
-                    let r = before.resources.iter().find(|r| r.doc == di && r.item == item);
-                    let (api_version, kind, namespace, name) = match r.map(|r| &r.outcome) {
-                        Some(Outcome::Workload { api_version, kind, namespace, name, .. }) => {
-                            (api_version.clone(), kind.clone(), namespace.clone(), name.clone())
-                        }
-                        _ => Default::default(),
-                    };
-                    entries.push(PatchEntry { doc: di, item, api_version, kind, namespace, name, patch });
-                }
+        };
+        let Ok(a_root) = &a.root else { return Err(format!("document {di} no longer parses")) };
+        let has_items = orig.resources.iter().any(|r| r.item.is_some());
+        let mut doc = orig.json.clone();
+        let mut per_item: Vec<(Option<usize>, Vec<J>)> = Vec::new();
+        for op in ops {
+            let item = match op.route.as_slice() {
+                [Seg::Key(k), Seg::Index(i), ..] if k == "items" && has_items => Some(*i),
+                _ => None,
+            };
+            let rfc = to_rfc6902(&doc, op);
+            let patch: json_patch::Patch =
+                serde_json::from_value(J::Array(vec![rfc.clone()])).map_err(|e| e.to_string())?;
+            json_patch::patch(&mut doc, &patch).map_err(|e| format!("document {di}: patch does not apply: {e}"))?;
+            match per_item.iter_mut().find(|(i, _)| *i == item) {
+                Some((_, list)) => list.push(rfc),
+                None => per_item.push((item, vec![rfc])),
             }
-            (Err(_), Err(_)) if ops.is_empty() => {}
-            _ => return Err(format!("document {di} changed whether it parses")),
+        }
+        let actual = a_root.to_json();
+        if doc != actual {
+            let diff = serde_json::to_string(&json_patch::diff(&doc, &actual)).unwrap_or_default();
+            return Err(format!("document {di}: the edited text does not match the intended change: {diff}"));
+        }
+        for (item, patch) in per_item {
+            let mut entry = orig.resources.iter().find(|r| r.item == item).cloned().unwrap_or(PatchEntry {
+                doc: di,
+                item,
+                api_version: String::new(),
+                kind: String::new(),
+                namespace: None,
+                name: None,
+                patch: Vec::new(),
+            });
+            entry.patch = patch;
+            entries.push(entry);
         }
     }
     Ok(entries)

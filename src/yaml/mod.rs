@@ -541,6 +541,35 @@ fn dash_before(src: &str, item: usize) -> usize {
     if trimmed.ends_with('-') { trimmed.len() - 1 } else { item }
 }
 
+/// Move every span of a document by `delta` bytes (its text moved in the file).
+pub fn shift_doc(doc: &mut Doc, delta: isize) {
+    let at = |p: usize| p.saturating_add_signed(delta);
+    doc.start = at(doc.start);
+    doc.end = at(doc.end);
+    for s in &mut doc.shared {
+        *s = Span { start: at(s.start), end: at(s.end) };
+    }
+    match &mut doc.root {
+        Ok(root) => shift_node(root, delta),
+        Err(e) => e.offset = at(e.offset),
+    }
+}
+
+fn shift_node(node: &mut Node, delta: isize) {
+    let at = |p: usize| p.saturating_add_signed(delta);
+    node.span = Span { start: at(node.span.start), end: at(node.span.end) };
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift_node(n, delta)),
+        Value::Map(entries) => {
+            for e in entries {
+                e.key_span = Span { start: at(e.key_span.start), end: at(e.key_span.end) };
+                shift_node(&mut e.value, delta);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn mark(node: &mut Node, origin: Origin) {
     node.origin = origin;
     match &mut node.value {
