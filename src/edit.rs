@@ -130,6 +130,8 @@ pub struct Editor<'a> {
     /// Column of a block sequence's `-` relative to its key (0: `- ` at the key's column) when the
     /// document has none to copy.
     seq_offset: usize,
+    /// The document is JSON (a flow mapping with double-quoted keys): everything written is JSON.
+    json: bool,
 }
 
 /// Pending insertions, grouped by the existing node they go into.
@@ -141,7 +143,12 @@ struct Pending {
 impl<'a> Editor<'a> {
     pub fn new(text: &'a str, root: &'a Node, shared: &'a [Span]) -> Self {
         let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        Editor { text, root, shared, eol, step: 2, seq_offset: 0 }
+        let json = root.flow
+            && root
+                .as_map()
+                .and_then(|m| m.first())
+                .is_some_and(|e| text.as_bytes().get(e.key_span.start) == Some(&b'"'));
+        Editor { text, root, shared, eol, step: 2, seq_offset: 0, json }
     }
 
     fn col(&self, pos: usize) -> usize {
@@ -339,7 +346,7 @@ impl<'a> Editor<'a> {
             (Value::Map(_) | Value::Seq(_), _) => {
                 return Err(format!("`{}` is not a scalar", crate::k8s::pointer(route)));
             }
-            _ if self.json_context(route) => v.json(),
+            _ if self.json || self.json_context(route) => v.json(),
             _ => v.plain(),
         };
         Ok(Splice::new(node.span.start, node.span.end, text))
@@ -374,7 +381,8 @@ impl<'a> Editor<'a> {
         let Value::Map(entries) = &node.value else {
             return Err(format!("`{}` is not a mapping", crate::k8s::pointer(target)));
         };
-        let json = entries.first().is_some_and(|e| self.text.as_bytes().get(e.key_span.start) == Some(&b'"'));
+        let json =
+            self.json || entries.first().is_some_and(|e| self.text.as_bytes().get(e.key_span.start) == Some(&b'"'));
         if node.flow || (entries.is_empty() && self.text.get(node.span.start..node.span.start + 1) == Some("{")) {
             let body: Vec<String> = new_entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
             let last = entries.iter().filter(|e| e.value.origin == Origin::Direct).max_by_key(|e| e.key_span.start);
@@ -429,7 +437,7 @@ impl<'a> Editor<'a> {
 
     /// Give a null-valued entry its content.
     fn fill_null(&self, e: &Entry, value: &New, lay: (usize, usize)) -> Result<Splice, String> {
-        let json = self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
+        let json = self.json || self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
         let colon = self.colon_after(e);
         if e.value.span.start != e.value.span.end {
             // Explicit `null`/`~`: replace it in place, in flow style (one line changes).
@@ -508,8 +516,9 @@ impl<'a> Editor<'a> {
 
     fn append(&self, seq: &Node, v: &Scalar) -> Result<Splice, String> {
         let Value::Seq(items) = &seq.value else { return Err("not a sequence".into()) };
-        let json = items.first().is_some_and(|n| matches!(n.value, Value::String(_, Style::DoubleQuoted)))
-            && self.text.as_bytes().get(seq.span.start) == Some(&b'[');
+        let json = self.json
+            || items.first().is_some_and(|n| matches!(n.value, Value::String(_, Style::DoubleQuoted)))
+                && self.text.as_bytes().get(seq.span.start) == Some(&b'[');
         let item = if json { v.json() } else { v.plain() };
         if seq.flow {
             return Ok(match items.last() {

@@ -449,3 +449,22 @@ apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: ro\n  annota
     assert_eq!(code, 2);
     assert!(err.contains(".podsec.yaml:2") && err.contains("notACheck"), "{err}");
 }
+
+#[test]
+fn a_symlinked_file_is_fixed_through_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::fs::create_dir(dir.path().join("links")).unwrap();
+    std::fs::write(dir.path().join("real/pod.yaml"), BARE_POD).unwrap();
+    std::os::unix::fs::symlink("../real/pod.yaml", dir.path().join("links/pod.yaml")).unwrap();
+    let (code, _, err) = podsec(&["fix", "links/pod.yaml"], dir.path(), None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("links/pod.yaml")).unwrap().file_type().is_symlink(),
+        "the link stays a link"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("real/pod.yaml")).unwrap().contains("runAsNonRoot: true"),
+        "the target is fixed"
+    );
+}

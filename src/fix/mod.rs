@@ -161,7 +161,8 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             };
             if !taken.is_empty() && original.docs[di].is_none() {
                 // The document's first edit: its text is still the original's, and so is its tree.
-                original.docs[di] = Some(OriginalDoc::of(root, current.resources.iter().filter(|r| r.doc == di)));
+                let resources = current.resources.iter().filter(|r| r.doc == di);
+                original.docs[di] = Some(OriginalDoc::of(root, &text, resources));
             }
             for (item, fix) in taken {
                 doc_ops[di].extend(fix.ops.iter().cloned());
@@ -221,12 +222,14 @@ struct Original {
 
 struct OriginalDoc {
     json: J,
+    /// The document was written as JSON: the fixed text must still be JSON.
+    is_json: bool,
     /// The identity of each resource of the document (an entry with an empty patch).
     resources: Vec<PatchEntry>,
 }
 
 impl OriginalDoc {
-    fn of<'a>(root: &Node, resources: impl Iterator<Item = &'a Resource>) -> Self {
+    fn of<'a>(root: &Node, text: &str, resources: impl Iterator<Item = &'a Resource>) -> Self {
         let resources = resources
             .map(|r| {
                 let (api_version, kind, namespace, name) = match &r.outcome {
@@ -239,7 +242,9 @@ impl OriginalDoc {
                 PatchEntry { doc: r.doc, item: r.item, api_version, kind, namespace, name, patch: Vec::new() }
             })
             .collect();
-        OriginalDoc { json: root.to_json(), resources }
+        let is_json =
+            root.flow && text.get(root.span.start..root.span.end).is_some_and(|t| serde_json::from_str::<J>(t).is_ok());
+        OriginalDoc { json: root.to_json(), is_json, resources }
     }
 }
 
@@ -278,13 +283,19 @@ fn recheck(
             continue;
         }
         let new_end = if end == usize::MAX { new_text.len() } else { moved(end) };
-        let Some(region) = new_text.get(new_start..new_end) else { return full() };
+        // The region starts at the beginning of the document's first line, so that indentation
+        // reads as it does in the file; a document that does not start its line is parsed whole.
+        let line_start = new_text[..new_start].rfind('\n').map_or(0, |i| i + 1);
+        if !new_text[line_start..new_start].trim().is_empty() {
+            return full();
+        }
+        let Some(region) = new_text.get(line_start..new_end) else { return full() };
         let mut parsed = yaml::parse_stream_keeping(region, limits, Some(&keep));
-        if parsed.fatal.is_some() || parsed.docs.len() != 1 {
+        if parsed.fatal.is_some() || parsed.docs.len() != 1 || parsed.docs[0].root.is_err() {
             return full();
         }
         let mut doc = parsed.docs.remove(0);
-        yaml::shift_doc(&mut doc, new_start as isize);
+        yaml::shift_doc(&mut doc, line_start as isize);
         docs.push(doc);
     }
     let stream = yaml::Stream { docs, fatal: None, literal_spans: Vec::new(), any_error: false };
@@ -344,6 +355,9 @@ fn self_check(
                 Some((_, list)) => list.push(rfc),
                 None => per_item.push((item, vec![rfc])),
             }
+        }
+        if orig.is_json && new.get(a.start..a.end).is_none_or(|t| serde_json::from_str::<J>(t).is_err()) {
+            return Err(format!("document {di} was JSON and the edited text is not"));
         }
         let actual = a_root.to_json();
         if doc != actual {

@@ -245,8 +245,11 @@ fn fix_file(
 }
 
 /// Write `text` to `path` whole or not at all: a temporary file in the same directory, the original's
-/// permissions, then a rename over the original.
+/// permissions, then a rename over the original (the target of a symlink, not the link).
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    // Through a symlink, the file to replace is its target (the link stays a link).
+    let real = std::fs::canonicalize(path)?;
+    let path = real.as_path();
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".podsec-").suffix(".tmp").tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
