@@ -301,9 +301,11 @@ impl<'a> Editor<'a> {
             }
             merge
         });
-        // Touching counts as overlapping (an insertion at the end of a removed range would land in
-        // the wrong place); the fix loop writes the later edit in its next round instead.
-        if splices.windows(2).any(|w| w[0].end > w[1].start || (w[0].end == w[1].start && w[0].start != w[0].end)) {
+        // An insertion right at the end of a replaced or removed range counts as overlapping (it
+        // would land in the wrong place); the fix loop writes the later edit in its next round.
+        let conflict =
+            |a: &Splice, b: &Splice| a.end > b.start || (a.end == b.start && a.start != a.end && b.start == b.end);
+        if splices.windows(2).any(|w| conflict(&w[0], &w[1])) {
             return Err("overlapping edits".into());
         }
         Ok(splices)
@@ -572,10 +574,25 @@ impl<'a> Editor<'a> {
             return Ok(vec![Splice::new(colon + 1, end, format!(" {empty}"))]);
         }
         if parent.flow {
-            let kept: Vec<&str> = elems.iter().filter(|e| !e.2).map(|e| &self.text[e.0..e.1]).collect();
-            let first = elems.first().map_or(parent.span.start, |e| e.0);
-            let last = elems.last().map_or(parent.span.start, |e| e.1);
-            return Ok(vec![Splice::new(first, last, kept.join(", "))]);
+            // Each run of removed elements goes with the separator after it (or, at the end, the one
+            // before it), so that the kept elements keep their own lines and spacing.
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < elems.len() {
+                if !elems[i].2 {
+                    i += 1;
+                    continue;
+                }
+                let run_start = i;
+                while i < elems.len() && elems[i].2 {
+                    i += 1;
+                }
+                out.push(match elems.get(i) {
+                    Some(next) => Splice::new(elems[run_start].0, next.0, String::new()),
+                    None => Splice::new(elems[run_start - 1].1, elems[i - 1].1, String::new()),
+                });
+            }
+            return Ok(out);
         }
         let mut out = Vec::new();
         for (pos, &(start, end, removed)) in elems.iter().enumerate() {
