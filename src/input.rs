@@ -174,8 +174,15 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
     let mut spans: Option<Vec<(usize, usize)>> = None;
     let mut data_spans = Some(data_spans);
     let mut last_line_start = usize::MAX;
+    // Line starts are found incrementally (each byte is scanned once, however many `{{` a line holds).
+    let (mut scanned, mut line_start) = (0, 0);
+    // Where the current line's ` #` comment starts (found once per line).
+    let mut comment: Option<(usize, Option<usize>)> = None;
     for (pos, _) in text.match_indices("{{") {
-        let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+        if let Some(i) = text[scanned..pos].rfind('\n') {
+            line_start = scanned + i + 1;
+        }
+        scanned = pos;
         if line_start == last_line_start {
             continue;
         }
@@ -185,7 +192,11 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
         if content.starts_with('#') {
             continue;
         }
-        let before_comment = text[content_start..pos].find(" #").is_none();
+        if comment.is_none_or(|(at, _)| at != line_start) {
+            let end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+            comment = Some((line_start, text[content_start..end].find(" #").map(|i| content_start + i)));
+        }
+        let before_comment = comment.and_then(|(_, c)| c).is_none_or(|c| c >= pos);
         let before = text[content_start..pos].trim_end_matches([' ', '\t']);
         let spaced = before.len() < pos - content_start;
         let node_start = (spaced && before.ends_with([':', '-', '?'])) || before.ends_with([',', '[', '{']);

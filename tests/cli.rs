@@ -914,3 +914,21 @@ fn streamed_json_and_sarif_stay_valid_across_empty_batches() {
         assert!(!results.as_array().unwrap().is_empty(), "{format}: {doc}");
     }
 }
+
+/// A one-line JSON ConfigMap holding tens of thousands of `{{ }}` (a Grafana dashboard, as
+/// `kubectl get -o json` prints it) is data, found quickly (the template test is linear).
+#[test]
+fn many_braces_on_one_line_are_data_and_fast() {
+    let dir = tmp();
+    let legends: Vec<String> = (0..40_000).map(|i| format!("\"{{{{pod}}}}-{i}\"")).collect();
+    let text = format!(
+        "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"g\"}}, \"data\": {{\"d\": [{}]}}}}\n",
+        legends.join(", ")
+    );
+    let f = put(dir.path(), "graf.json", text);
+    let started = std::time::Instant::now();
+    let out = podsec(dir.path(), &["--format", "json", &f]);
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["results"][0]["skipped"], true);
+}
