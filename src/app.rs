@@ -89,14 +89,14 @@ fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limit
         Err(e) => return FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, e.line)) },
     };
     let choice = crate::fix::Choice::default();
-    let (resources, template_line) =
+    let (resources, template_line, documents) =
         engine::check_each(&src, policy, limits, |root, rs| crate::fix::classify(root, rs, policy, &choice));
     let error = if let Some(line) = template_line {
         Some((
             "this is a template (Helm/Go `{{ }}`), not YAML: render it first (e.g. `helm template`) and check the output; skipped".to_owned(),
             Some(line),
         ))
-    } else if resources.is_empty() && named {
+    } else if documents == 0 && named {
         Some(("no Kubernetes objects in this file (it is empty or holds only comments)".to_owned(), None))
     } else {
         None

@@ -93,7 +93,7 @@ pub struct FixArgs {
     pub format: Option<FixFormat>,
     /// Where a root UID must go, write this UID; also add it beside a new pod-level `runAsNonRoot: true`
     /// (the kubelet refuses `runAsNonRoot` for images whose USER is root or a name).
-    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..=2_147_483_647))]
     pub run_as_user: Option<i64>,
     /// Label the Namespace documents of the input with `pod-security.kubernetes.io/enforce: <level>`
     /// and `enforce-version: <version>` (an existing different value is changed only with --unsafe-fixes).

@@ -134,13 +134,15 @@ pub fn check_source(src: &Source, policy: &Policy, limits: &yaml::Limits) -> Che
 }
 
 /// Parse and check a file one document at a time, dropping each tree once `with_tree` has seen it
-/// with the document's verdicts: memory follows the largest document, not the file.
+/// with the document's verdicts: memory follows the largest document, not the file. Returns the
+/// verdicts, the line that shows the file is a template (then there are none), and how many
+/// non-empty documents the file has.
 pub fn check_each(
     src: &Source,
     policy: &Policy,
     limits: &yaml::Limits,
     mut with_tree: impl FnMut(&Node, &mut [Resource]),
-) -> (Vec<Resource>, Option<usize>) {
+) -> (Vec<Resource>, Option<usize>, usize) {
     let keep = |kind: &str| policy.reads_kind(kind);
     let mut resources = Vec::new();
     let mut index = 0;
@@ -154,7 +156,8 @@ pub fn check_each(
     });
     let mut stream = stream;
     stream.docs.clear();
-    finish_counted(src, &stream, resources, index)
+    let (resources, template_line) = finish_counted(src, &stream, resources, index);
+    (resources, template_line, index)
 }
 
 /// Verdicts for an already parsed stream of `text` (no template test: the caller knows the text).
@@ -344,11 +347,13 @@ fn seg_name(seg: &Seg) -> String {
     }
 }
 
-/// API-server defaulting that changes a verdict: a volume with no source becomes `emptyDir`
+/// API-server defaulting that changes a verdict: a volume with no source (or only null ones) becomes `emptyDir`
 /// (upstream's `restrictedvolumes0.yaml` fixture relies on it). Returns a patched copy when needed.
 fn default_volumes(spec: &Node) -> Option<Node> {
     let volumes = spec.field("volumes")?.as_seq()?;
-    if !volumes.iter().any(|v| v.as_map().is_some_and(|m| m.iter().all(|e| e.key == "name"))) {
+    // Every source pointer nil: no key but `name` with a non-null value.
+    let sourceless = |m: &[Entry]| m.iter().all(|e| e.key == "name" || e.value.is_null());
+    if !volumes.iter().any(|v| v.as_map().is_some_and(sourceless)) {
         return None;
     }
     let mut copy = spec.clone();
@@ -357,8 +362,9 @@ fn default_volumes(spec: &Node) -> Option<Node> {
             if let Value::Seq(items) = &mut e.value.value {
                 for v in items.iter_mut() {
                     if let Value::Map(fields) = &mut v.value
-                        && fields.iter().all(|f| f.key == "name")
+                        && sourceless(fields)
                     {
+                        fields.retain(|f| f.key == "name");
                         let span = v.span;
                         fields.push(Entry {
                             key: "emptyDir".into(),

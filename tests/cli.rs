@@ -932,3 +932,35 @@ fn many_braces_on_one_line_are_data_and_fast() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["results"][0]["skipped"], true);
 }
+
+/// Shapes kubectl prints or accepts: an empty List (`kubectl get pods -o yaml` in an empty
+/// namespace), a `~` document (skipped, as kubectl skips it), and volume sources written as null
+/// (the API server defaults a volume whose sources are all nil to emptyDir).
+#[test]
+fn kubectl_shapes_are_accepted() {
+    let dir = tmp();
+    let empty_list =
+        put(dir.path(), "list.yaml", "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n");
+    let out = podsec(dir.path(), &["--format", "json", &empty_list]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["results"], serde_json::json!([]));
+
+    let null_doc = put(dir.path(), "null.yaml", "~\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n");
+    let out = podsec(dir.path(), &["--format", "json", &null_doc]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["results"].as_array().unwrap().len(), 1);
+
+    let volumes = put(
+        dir.path(),
+        "vol.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: a, emptyDir: }, {name: b, hostPath: null}]\n  containers: [{name: c, image: x}]\n",
+    );
+    let out = podsec(dir.path(), &["--format", "json", &volumes]);
+    let checks: Vec<String> = out.json()["results"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["check"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!checks.contains(&"restrictedVolumes".to_owned()), "{checks:?}");
+}

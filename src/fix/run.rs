@@ -178,7 +178,7 @@ fn fix_file(
         out.fixed_text = Some(src.text);
         return out;
     }
-    if result.after.resources.is_empty() && named {
+    if result.after.stream.docs.is_empty() && named {
         out.errors
             .push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
     }

@@ -500,8 +500,9 @@ impl<'l> Builder<'l> {
             return Some(Doc { start: doc_start, end: error.offset, root: Err(error), shared });
         }
         let root = root?;
-        // An empty or comment-only document has an implicit empty scalar as its root.
-        if root.is_null() && root.span.start == root.span.end {
+        // An empty or comment-only document has an implicit empty scalar as its root; a document
+        // that is just `~` or `null` is skipped too, as kubectl skips it.
+        if root.is_null() {
             return None;
         }
         Some(Doc { start: root.span.start, end: root.span.end, root: Ok(root), shared })
