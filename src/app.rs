@@ -71,14 +71,19 @@ pub fn resolve(args: &PolicyArgs, paths: &[String]) -> Result<Run, String> {
 
 /// Namespaces in the input that carry an `enforce` label (a cheap text test first: only files that
 /// mention the label are parsed).
-fn namespace_levels(files: &[input::Found]) -> Vec<(String, Level, Option<PolicyVersion>)> {
+fn namespace_levels(files: &[input::Found]) -> Vec<(String, Option<Level>, Option<PolicyVersion>)> {
     files
         .par_iter()
-        .filter_map(|(_, path)| std::fs::read_to_string(path.as_ref()?).ok())
-        .filter(|text| text.contains("pod-security.kubernetes.io/enforce"))
-        .flat_map_iter(|text| {
-            let stream = crate::yaml::parse_stream(&text, &Limits::default());
-            stream.docs.into_iter().filter_map(|d| config::namespace_levels(d.root.as_ref().ok()?)).collect::<Vec<_>>()
+        .filter_map(|(name, path)| input::read(name, path.as_deref()).ok())
+        .filter(|src| src.text.contains("pod-security.kubernetes.io/enforce"))
+        .flat_map_iter(|src| {
+            let stream = crate::yaml::parse_stream(&src.text, &Limits::default());
+            stream
+                .docs
+                .iter()
+                .filter_map(|d| d.root.as_ref().ok())
+                .flat_map(config::namespace_levels)
+                .collect::<Vec<_>>()
         })
         .collect()
 }

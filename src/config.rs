@@ -137,15 +137,29 @@ pub fn ignored_by_annotation(object: &Node) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Namespaces of the input that carry a valid `pod-security.kubernetes.io/enforce` label, with their
-/// `enforce-version` when valid.
-pub fn namespace_levels(root: &Node) -> Option<(String, Level, Option<PolicyVersion>)> {
-    if root.get("kind").and_then(Node::as_str) != Some("Namespace") {
+/// The Namespaces in a document (its root, or the items of a List) that carry a
+/// `pod-security.kubernetes.io/enforce` label: name, level (`None` for `privileged`) and version.
+/// As PSA does, an invalid level is read as `restricted` (fail closed) and an invalid version as `latest`.
+pub fn namespace_levels(root: &Node) -> Vec<(String, Option<Level>, Option<PolicyVersion>)> {
+    let objects: Vec<&Node> = match root.get("items").and_then(Node::as_seq) {
+        Some(items) if root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) => {
+            items.iter().collect()
+        }
+        _ => vec![root],
+    };
+    objects.into_iter().filter_map(namespace_level).collect()
+}
+
+fn namespace_level(ns: &Node) -> Option<(String, Option<Level>, Option<PolicyVersion>)> {
+    if ns.get("kind").and_then(Node::as_str) != Some("Namespace") {
         return None;
     }
-    let name = root.path(&["metadata", "name"]).and_then(Node::as_str)?;
-    let labels = root.path(&["metadata", "labels"])?;
-    let level = labels.field("pod-security.kubernetes.io/enforce").and_then(Node::as_str)?.parse().ok()?;
+    let name = ns.path(&["metadata", "name"]).and_then(Node::as_str)?;
+    let labels = ns.path(&["metadata", "labels"])?;
+    let level = match labels.field("pod-security.kubernetes.io/enforce").and_then(Node::as_str)? {
+        "privileged" => None,
+        other => Some(other.parse().unwrap_or(Level::Restricted)),
+    };
     let version =
         labels.field("pod-security.kubernetes.io/enforce-version").and_then(Node::as_str).and_then(|v| v.parse().ok());
     Some((name.to_owned(), level, version))

@@ -17,7 +17,8 @@ pub struct Policy {
     pub ignore: Vec<String>,
     /// Namespaces of the input with an `enforce` label: their workloads use that level (and
     /// `enforce-version`) unless the level was given on the command line.
-    pub namespaces: Vec<(String, Level, Option<PolicyVersion>)>,
+    /// `None` as the level: `privileged`, no check applies.
+    pub namespaces: Vec<(String, Option<Level>, Option<PolicyVersion>)>,
 }
 
 impl Policy {
@@ -34,11 +35,11 @@ impl Policy {
             || self.extra_kinds.iter().any(|k| k.kind == kind)
     }
 
-    /// The level and version for a workload in `namespace`.
-    pub fn for_namespace(&self, namespace: Option<&str>) -> (Level, PolicyVersion) {
+    /// The level (`None`: privileged, nothing to check) and version for a workload in `namespace`.
+    pub fn for_namespace(&self, namespace: Option<&str>) -> (Option<Level>, PolicyVersion) {
         match namespace.and_then(|ns| self.namespaces.iter().find(|(n, ..)| n == ns)) {
             Some((_, level, version)) => (*level, version.unwrap_or(self.version)),
-            None => (self.level, self.version),
+            None => (Some(self.level), self.version),
         }
     }
 }
@@ -82,7 +83,7 @@ pub enum Outcome {
         /// Violations exempted by configuration or the `podsec.dev/ignore` annotation.
         ignored: Vec<Finding>,
         /// The level and version used, when a Namespace's label chose them.
-        policy: Option<(Level, PolicyVersion)>,
+        policy: Option<(&'static str, PolicyVersion)>,
     },
     Skipped {
         kind: String,
@@ -282,11 +283,15 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
     let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str).map(str::to_owned);
     let name = meta.and_then(|m| m.get("name")).and_then(Node::as_str).map(str::to_owned);
     let (level, version) = policy.for_namespace(namespace.as_deref());
-    let chosen = (level != policy.level || version != policy.version).then_some((level, version));
+    let chosen = (level != Some(policy.level) || version != policy.version)
+        .then_some((level.map_or("privileged", Level::as_str), version));
     let mut findings = Vec::new();
-    // A ReplicationController without a template is not evaluated (PSA allows it).
+    // A ReplicationController without a template is not evaluated (PSA allows it), nor is a workload
+    // in a privileged namespace.
     let tmpl = k8s::at(object, &template).filter(|n| !n.is_null());
-    if tmpl.is_some() || kind != "ReplicationController" {
+    if let Some(level) = level
+        && (tmpl.is_some() || kind != "ReplicationController")
+    {
         let empty = Node::new(Value::Map(Vec::new()), tmpl.map_or(object.span, |t| t.span));
         let tmpl = tmpl.unwrap_or(&empty);
         let base = template.iter().map(seg_name).collect::<Vec<_>>().join(".");

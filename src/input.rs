@@ -93,14 +93,23 @@ fn walk(dir: &Path, files: &mut Vec<Found>, errors: &mut Vec<InputError>, exclud
     }
 }
 
+/// Standard input, read once and kept: a run may read `-` twice (the Namespace pre-pass, then the check).
+fn stdin_bytes() -> std::io::Result<Vec<u8>> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf).map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(std::io::Error::other)
+}
+
 /// Read one input whole. Not UTF-8 (or binary) is an error that names the byte where it fails.
 pub fn read(name: &str, path: Option<&Path>) -> Result<Source, InputError> {
     let bytes = match path {
         Some(p) => std::fs::read(p),
-        None => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
-        }
+        None => stdin_bytes(),
     }
     .map_err(|e| InputError { name: name.to_owned(), message: io_message(&e), line: None })?;
     let text =

@@ -266,7 +266,7 @@ pub fn json_results(files: &[FileReport]) -> Vec<J> {
                         obj.insert("ignored".into(), json!(ignored.iter().map(|f| f.check).collect::<Vec<_>>()));
                     }
                     if let Some((l, v)) = policy {
-                        obj.insert("level".into(), json!(l.to_string()));
+                        obj.insert("level".into(), json!(l));
                         obj.insert("pssVersion".into(), json!(v.to_string()));
                     }
                 }

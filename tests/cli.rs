@@ -964,3 +964,31 @@ fn kubectl_shapes_are_accepted() {
         .collect();
     assert!(!checks.contains(&"restrictedVolumes".to_owned()), "{checks:?}");
 }
+
+/// A Namespace's enforce label sets its workloads' level: `privileged` checks nothing, an invalid
+/// version reads as latest, the label is honoured on stdin and inside a List.
+#[test]
+fn namespace_labels_choose_the_level_everywhere() {
+    let dir = tmp();
+    let text = "apiVersion: v1\nkind: List\nitems:\n\
+- {apiVersion: v1, kind: Namespace, metadata: {name: open, labels: {pod-security.kubernetes.io/enforce: privileged}}}\n\
+- {apiVersion: v1, kind: Namespace, metadata: {name: base, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/enforce-version: v1.99}}}\n\
+- {apiVersion: v1, kind: Pod, metadata: {name: a, namespace: open}, spec: {hostNetwork: true, containers: [{name: c, image: x}]}}\n\
+- {apiVersion: v1, kind: Pod, metadata: {name: b, namespace: base}, spec: {containers: [{name: c, image: x}]}}\n";
+    let f = put(dir.path(), "ns.yaml", text);
+    for out in [
+        podsec(dir.path(), &["--format", "json", &f]),
+        podsec_with(
+            dir.path(),
+            &["--format", "json", "-"],
+            Some(text.as_bytes()),
+            Bounds { timeout: Duration::from_secs(30), mem_mib: 1024 },
+        ),
+    ] {
+        assert_eq!(out.code, 0, "{out:?}");
+        let results = out.json()["results"].clone();
+        assert_eq!(results[2]["level"], "privileged", "{results}");
+        assert_eq!(results[2]["violations"], serde_json::json!([]));
+        assert_eq!(results[3]["level"], "baseline", "{results}");
+    }
+}

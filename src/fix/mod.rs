@@ -69,7 +69,7 @@ fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -
             let Some(ns) = k8s::at(root, &object) else { return Vec::new() };
             // A Namespace whose own label chose its workloads' level keeps that level.
             let (level, version) = policy.for_namespace(ns.path(&["metadata", "name"]).and_then(Node::as_str));
-            return plan::label_namespace(ns, object, level, version);
+            return level.map_or_else(Vec::new, |level| plan::label_namespace(ns, object, level, version));
         }
         return Vec::new();
     }
@@ -86,7 +86,7 @@ fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -
     let meta = k8s::at(root, &meta_route).filter(|n| !n.is_null());
     let mut failing: Vec<&'static str> = findings.iter().map(|f| f.check).collect();
     failing.dedup();
-    let (level, version) = policy.for_namespace(namespace.as_deref());
+    let (Some(level), version) = policy.for_namespace(namespace.as_deref()) else { return Vec::new() };
     plan::plan(spec, meta, spec_route, meta_route, level, version, &failing, &choice.options)
 }
 
