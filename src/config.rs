@@ -38,8 +38,12 @@ impl Config {
     /// Whether a path found under a directory argument is excluded.
     pub fn excluded(&self, path: &Path) -> bool {
         let (Some(set), Some(cfg)) = (&self.exclude, &self.path) else { return false };
+        // Both sides absolute and without symlinks, so that `podsec check cfg` and `cd cfg; podsec
+        // check .` exclude the same files.
         let base = cfg.parent().unwrap_or(Path::new("."));
-        let rel = path.strip_prefix(base).unwrap_or(path);
+        let base = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = path.strip_prefix(&base).unwrap_or(&path);
         let rel = rel.strip_prefix("./").unwrap_or(rel);
         set.is_match(rel)
     }

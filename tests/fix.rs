@@ -423,6 +423,12 @@ apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: ro\n  annota
     assert_eq!(report["level"], "baseline", "the configuration's level");
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 3, "the excluded file is not read: {results:?}");
+    // The same from another working directory: exclusions are relative to the configuration file.
+    let elsewhere = dir.path().join("k8s").display().to_string();
+    let (code, out, err) = podsec(&["check", "--format", "json", &elsewhere], Path::new("/"), None);
+    assert_eq!(code, 1, "{err}");
+    let far: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(far["results"].as_array().unwrap().len(), 3, "excluded from elsewhere too: {far}");
     let pod = &results[1];
     assert_eq!(pod["level"], "restricted", "the Namespace's enforce label chose the level");
     assert!(pod["violations"].as_array().unwrap().iter().any(|v| v["check"] == "seccompProfile_restricted"));
