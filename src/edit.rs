@@ -233,6 +233,7 @@ impl<'a> Editor<'a> {
     pub fn lower(&self, ops: &[Op]) -> Result<Vec<Splice>, String> {
         let mut splices = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
+        let mut pending_at: std::collections::HashMap<Route, usize> = std::collections::HashMap::new();
         // Removals are grouped by parent: emptying a collection and removing neighbours in a flow
         // collection are written as one edit.
         let mut removals: Vec<Route> = Vec::new();
@@ -260,11 +261,12 @@ impl<'a> Editor<'a> {
                         OpKind::Remove => continue,
                     };
                     let target = op.route[..depth].to_vec();
-                    match pending.iter_mut().find(|p| p.target == target) {
-                        Some(p) => p.content.insert(rest, leaf),
+                    match pending_at.get(&target) {
+                        Some(&i) => pending[i].content.insert(rest, leaf),
                         None => {
                             let mut content = New::Map(Vec::new());
                             content.insert(rest, leaf);
+                            pending_at.insert(target.clone(), pending.len());
                             pending.push(Pending { target, content });
                         }
                     }

@@ -474,3 +474,23 @@ fn a_symlinked_file_is_fixed_through_the_link() {
         "the target is fixed"
     );
 }
+
+/// A large `kind: List` whose items each need conflicting edits (a removal and an insertion in the
+/// same mapping) is fixed in linear time: the items are lowered one by one, not all against all.
+#[test]
+fn a_large_list_with_conflicting_edits_is_fixed_quickly() {
+    let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n  spec:\n    securityContext:\n      runAsUser: 0\n    containers:\n    - name: c\n      image: x\n"
+        ));
+    }
+    let src = Source { name: "list.yaml".into(), path: None, text };
+    let started = std::time::Instant::now();
+    let result = fix(&src, &policy("restricted", "latest"), true);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(result.bug.is_none(), "{:?}", result.bug);
+    assert!(result.remaining.is_empty(), "{} remain", result.remaining.len());
+    assert_eq!(result.text.matches("runAsNonRoot: true").count(), 400);
+    assert!(!result.text.contains("runAsUser: 0"));
+}

@@ -145,19 +145,7 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
             let all: Vec<Op> = lowerable.iter().flat_map(|(_, f)| f.ops.iter().cloned()).collect();
             let (doc_splices, taken) = match editor.lower(&all) {
                 Ok(s) => (s, lowerable),
-                Err(_) => {
-                    let (mut ops, mut splices_so_far, mut taken) = (Vec::new(), Vec::new(), Vec::new());
-                    for (item, fix) in lowerable {
-                        let mut trial = ops.clone();
-                        trial.extend(fix.ops.iter().cloned());
-                        if let Ok(s) = editor.lower(&trial) {
-                            splices_so_far = s;
-                            ops = trial;
-                            taken.push((item, fix));
-                        }
-                    }
-                    (splices_so_far, taken)
-                }
+                Err(_) => lower_incrementally(&editor, lowerable),
             };
             if !taken.is_empty() && original.docs[di].is_none() {
                 // The document's first edit: its text is still the original's, and so is its tree.
@@ -211,6 +199,56 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
         }
     }
     FileFix { text, applied, remaining, patches, after, errors, bug }
+}
+
+/// Lower a document's fixes when lowering them all at once conflicts: resource by resource (the
+/// items of a List do not touch each other), each resource's fixes one by one only where its own
+/// fixes conflict. Fixes that still conflict wait for the next round.
+fn lower_incrementally(editor: &Editor, fixes: Vec<(Option<usize>, Fix)>) -> (Vec<Splice>, Vec<(Option<usize>, Fix)>) {
+    let mut groups: Vec<(Option<usize>, Vec<Fix>)> = Vec::new();
+    for (item, fix) in fixes {
+        match groups.last_mut() {
+            Some((i, list)) if *i == item => list.push(fix),
+            _ => groups.push((item, vec![fix])),
+        }
+    }
+    let ops_of = |fixes: &[Fix]| fixes.iter().flat_map(|f| f.ops.iter().cloned()).collect::<Vec<Op>>();
+    let grow = |base: &[Op], fixes: Vec<Fix>| {
+        let (mut ops, mut kept) = (base.to_vec(), Vec::new());
+        for fix in fixes {
+            let mut trial = ops.clone();
+            trial.extend(fix.ops.iter().cloned());
+            if editor.lower(&trial).is_ok() {
+                ops = trial;
+                kept.push(fix);
+            }
+        }
+        kept
+    };
+    let mut accepted: Vec<(Option<usize>, Vec<Fix>)> = Vec::new();
+    for (item, fixes) in groups {
+        let kept = if editor.lower(&ops_of(&fixes)).is_ok() { fixes } else { grow(&[], fixes) };
+        accepted.push((item, kept));
+    }
+    let all: Vec<Op> = accepted.iter().flat_map(|(_, f)| ops_of(f)).collect();
+    let (splices, accepted) = match editor.lower(&all) {
+        Ok(s) => (s, accepted),
+        Err(_) => {
+            // Resources that conflict with each other (rare): add them whole, one at a time.
+            let (mut ops, mut splices, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+            for (item, fixes) in accepted {
+                let mut trial = ops.clone();
+                trial.extend(ops_of(&fixes));
+                if let Ok(s) = editor.lower(&trial) {
+                    (ops, splices) = (trial, s);
+                    kept.push((item, fixes));
+                }
+            }
+            (splices, kept)
+        }
+    };
+    let taken = accepted.into_iter().flat_map(|(item, fixes)| fixes.into_iter().map(move |f| (item, f))).collect();
+    (splices, taken)
 }
 
 /// What the self-check needs of the input: every document's text range, and for each edited
