@@ -569,11 +569,19 @@ impl<'a> Editor<'a> {
             }
             let owner = match parent_route.last() {
                 Some(Seg::Key(_)) => self.entry_of(parent_route).ok_or("internal: owner entry")?,
-                _ => return Err("cannot empty a collection that is a sequence item".into()),
+                // A sequence item (`- hostPort: 80`): the item becomes `- {}`.
+                _ => return Ok(vec![Splice::new(parent.span.start, parent.span.end, empty.into())]),
             };
+            // `key: []` on the key's line (a comment there stays after it), and the elements' lines go.
             let colon = self.colon_after(owner);
-            let end = self.line_end(parent.span.end);
-            return Ok(vec![Splice::new(colon + 1, end, format!(" {empty}"))]);
+            let first_line = self.line_start(elems[0].0);
+            if first_line <= colon {
+                return Err("internal: a block collection on its key's line".into());
+            }
+            return Ok(vec![
+                Splice::new(colon + 1, colon + 1, format!(" {empty}")),
+                Splice::new(first_line, self.next_line(parent.span.end), String::new()),
+            ]);
         }
         if parent.flow {
             // Each run of removed elements goes with the separator after it (or, at the end, the one

@@ -63,6 +63,15 @@ pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<Found>
             Ok(_) => files.push((arg.clone(), Some(path.to_path_buf()))),
         }
     }
+    // The same file reached twice (`dir dir/a.yaml`, or `-` twice) is read once, where it first appears.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|(name, path)| {
+        let key = path
+            .as_ref()
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+            .unwrap_or_else(|| PathBuf::from(name));
+        seen.insert(key)
+    });
     (files, errors)
 }
 
