@@ -353,7 +353,21 @@ impl<'a> Editor<'a> {
             _ if self.json || self.json_context(route) => v.json(),
             _ => v.plain(),
         };
-        Ok(Splice::new(node.span.start, node.span.end, text))
+        // A block scalar (`|`/`>`) is replaced with its header, as a plain or quoted scalar.
+        let start = match node.value {
+            Value::String(_, Style::Literal | Style::Folded) => {
+                self.block_header(node.span.start).ok_or("cannot find the block scalar's header")?
+            }
+            _ => node.span.start,
+        };
+        Ok(Splice::new(start, node.span.end, text))
+    }
+
+    /// The `|` or `>` that introduces a block scalar whose content starts at `content`.
+    fn block_header(&self, content: usize) -> Option<usize> {
+        let before = self.text.get(..content)?.trim_end();
+        let before = before.trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
+        before.ends_with(['|', '>']).then(|| before.len() - 1)
     }
 
     /// Whether the node at `route` sits in a JSON-styled flow mapping (keys in double quotes).
@@ -374,13 +388,13 @@ impl<'a> Editor<'a> {
         if let [(key, value)] = new_entries.as_slice()
             && let Some(e) = node.entry(key).filter(|e| e.value.is_null())
         {
-            return self.fill_null(e, value, self.layout(target));
+            return self.fill_null(e, value, self.layout(target), node.flow);
         }
         if new_entries.iter().any(|(k, _)| node.entry(k).is_some()) {
             // Fill null entries one at a time; the next round of the fix loop writes the rest.
             let (key, value) = new_entries.iter().find(|(k, _)| node.entry(k).is_some()).ok_or("internal")?;
             let e = node.entry(key).ok_or("internal")?;
-            return self.fill_null(e, value, self.layout(target));
+            return self.fill_null(e, value, self.layout(target), node.flow);
         }
         let Value::Map(entries) = &node.value else {
             return Err(format!("`{}` is not a mapping", crate::k8s::pointer(target)));
@@ -440,12 +454,16 @@ impl<'a> Editor<'a> {
     }
 
     /// Give a null-valued entry its content.
-    fn fill_null(&self, e: &Entry, value: &New, lay: (usize, usize)) -> Result<Splice, String> {
+    fn fill_null(&self, e: &Entry, value: &New, lay: (usize, usize), in_flow: bool) -> Result<Splice, String> {
         let json = self.json || self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
         let colon = self.colon_after(e);
         if e.value.span.start != e.value.span.end {
             // Explicit `null`/`~`: replace it in place, in flow style (one line changes).
             return Ok(Splice::new(e.value.span.start, e.value.span.end, self.flow_value(value, json)));
+        }
+        if in_flow {
+            // `{capabilities: }`: the value goes right after the colon, in flow style.
+            return Ok(Splice::new(colon + 1, colon + 1, format!(" {}", self.flow_value(value, json))));
         }
         match value {
             New::Scalar(s) => {
