@@ -992,3 +992,20 @@ fn namespace_labels_choose_the_level_everywhere() {
         assert_eq!(results[3]["level"], "baseline", "{results}");
     }
 }
+
+/// The last of duplicate `kind` keys wins (as the API server reads it), also when the first one
+/// named a kind podsec only skims.
+#[test]
+fn the_last_kind_wins() {
+    let dir = tmp();
+    let f = put(
+        dir.path(),
+        "dup.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: w}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: x}]\nkind: Pod\n",
+    );
+    let out = podsec(dir.path(), &["--format", "json", "--level", "baseline", &f]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let r = &out.json()["results"][0];
+    assert_eq!(r["kind"], "Pod", "{r}");
+    assert_eq!(r["violations"][0]["check"], "hostNamespaces");
+}

@@ -127,11 +127,20 @@ pub fn parse_each(
             Event::StreamEnd => break,
             Event::DocumentStart(..) => builder = Some(Builder::new(src, limits, range.end, keep)),
             Event::DocumentEnd => {
-                if let Some(b) = builder.take()
-                    && let Some(doc) = b.finish()
-                {
-                    stream.any_error |= doc.root.is_err();
-                    on_doc(doc);
+                if let Some(b) = builder.take() {
+                    let (rebuild, doc_start) = (b.rebuild, b.doc_start);
+                    if let Some(mut doc) = b.finish() {
+                        if rebuild && doc.root.is_ok() {
+                            // Read it again in full (a later `kind` may make it a workload).
+                            let region = src.get(doc_start..doc.end.max(doc_start)).unwrap_or("");
+                            if let Some(mut full) = parse_stream(region, limits).docs.into_iter().next() {
+                                shift_doc(&mut full, doc_start as isize);
+                                doc = full;
+                            }
+                        }
+                        stream.any_error |= doc.root.is_err();
+                        on_doc(doc);
+                    }
                 }
             }
             event => {
@@ -222,6 +231,11 @@ struct Builder<'l> {
     /// anchor and node count at the start of each open collection.
     skim_sizes: HashMap<usize, usize>,
     skim_open: Vec<(usize, usize)>,
+    /// While skimming at the root: whether the next root-level scalar is a key.
+    skim_expect_key: bool,
+    /// A second `kind` (or a merge key) at the root came after skimming began: the last `kind`
+    /// wins, so the document must be read again in full.
+    rebuild: bool,
 }
 
 impl<'l> Builder<'l> {
@@ -231,6 +245,8 @@ impl<'l> Builder<'l> {
             skim: None,
             skim_sizes: HashMap::new(),
             skim_open: Vec::new(),
+            skim_expect_key: true,
+            rebuild: false,
             src,
             limits,
             doc_start,
@@ -373,6 +389,12 @@ impl<'l> Builder<'l> {
                 if anchor != 0 {
                     self.skim_sizes.insert(anchor, 1);
                 }
+                if depth_now == 0 {
+                    if self.skim_expect_key && (text == "kind" || text == "<<") {
+                        self.rebuild = true;
+                    }
+                    self.skim_expect_key = !self.skim_expect_key;
+                }
                 let style = if style == ScalarStyle::Plain { Style::Plain } else { Style::DoubleQuoted };
                 let numeric = text.as_bytes().first().is_some_and(|b| matches!(b, b'.' | b'+' | b'-' | b'0'..=b'9'));
                 if (tag.is_some() || (style == Style::Plain && numeric))
@@ -389,6 +411,10 @@ impl<'l> Builder<'l> {
                 }
             }
             Event::SequenceEnd | Event::MappingEnd if depth_now > 0 => {
+                if depth_now == 1 {
+                    // A root-level value ends.
+                    self.skim_expect_key = true;
+                }
                 if let Some((anchor, at)) = self.skim_open.pop()
                     && anchor != 0
                 {
@@ -410,6 +436,9 @@ impl<'l> Builder<'l> {
                 self.stack.clear();
             }
             Event::Alias(id) => {
+                if depth_now == 0 {
+                    self.skim_expect_key = !self.skim_expect_key;
+                }
                 let size = match self.skim_sizes.get(&id) {
                     Some(n) => *n,
                     None => self.anchors.get(&id).map_or(1, count_nodes),
