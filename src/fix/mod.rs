@@ -274,7 +274,21 @@ impl OriginalDoc {
                     Outcome::Workload { api_version, kind, namespace, name, .. } => {
                         (api_version.clone(), kind.clone(), namespace.clone(), name.clone())
                     }
-                    Outcome::Skipped { kind } => (String::new(), kind.clone(), None, None),
+                    Outcome::Skipped { kind } => {
+                        // A Namespace being labelled: its identity is read from the object itself.
+                        let object = match r.item {
+                            Some(i) => root.get("items").and_then(|items| items.items().get(i)),
+                            None => Some(root),
+                        };
+                        let text = |n: Option<&Node>| n.and_then(Node::as_str).map(str::to_owned);
+                        let object = object.filter(|o| o.as_map().is_some());
+                        (
+                            text(object.and_then(|o| o.get("apiVersion"))).unwrap_or_default(),
+                            kind.clone(),
+                            text(object.and_then(|o| o.path(&["metadata", "namespace"]))),
+                            text(object.and_then(|o| o.path(&["metadata", "name"]))),
+                        )
+                    }
                     Outcome::Error { .. } => Default::default(),
                 };
                 PatchEntry { doc: r.doc, item: r.item, api_version, kind, namespace, name, patch: Vec::new() }
