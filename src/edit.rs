@@ -123,7 +123,7 @@ impl New {
 pub struct Editor<'a> {
     text: &'a str,
     root: &'a Node,
-    shared: &'a [Span],
+    shared: &'a [(Span, bool)],
     eol: &'static str,
     /// Indentation step of nested block mappings when the document has none to copy.
     step: usize,
@@ -141,7 +141,7 @@ struct Pending {
 }
 
 impl<'a> Editor<'a> {
-    pub fn new(text: &'a str, root: &'a Node, shared: &'a [Span]) -> Self {
+    pub fn new(text: &'a str, root: &'a Node, shared: &'a [(Span, bool)]) -> Self {
         let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
         let json = root.flow
             && root
@@ -290,7 +290,14 @@ impl<'a> Editor<'a> {
         }
         for s in &splices {
             // Closed intervals: an insertion right at the end of an anchored mapping extends it.
-            if self.shared.iter().any(|sh| s.start <= sh.end && s.end >= sh.start) {
+            // An insertion right after a shared scalar leaves it alone; right after a shared block
+            // collection it would extend it.
+            let touches = |sh: &Span, collection: bool| {
+                (s.start < sh.end && s.end > sh.start)
+                    || (collection && s.start == sh.end)
+                    || (s.start == s.end && s.start > sh.start && s.start < sh.end)
+            };
+            if self.shared.iter().any(|(sh, collection)| touches(sh, *collection)) {
                 return Err("the value is inside an anchor (&) that an alias (*) also uses; editing it would change the other place too".into());
             }
         }
@@ -419,18 +426,36 @@ impl<'a> Editor<'a> {
                 None => Splice::new(node.span.start + 1, node.span.start + 1, body.join(", ")),
             });
         }
-        let direct: Vec<&Entry> = entries.iter().filter(|e| e.value.origin == Origin::Direct).collect();
-        let first = direct.iter().min_by_key(|e| e.key_span.start).ok_or("no entry written in this mapping")?;
-        let last_end = direct.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(first.key_span.end);
+        // Entries written in this mapping: direct ones, and keys whose value is an alias (`image: *img`;
+        // the alias token ends its key's line, while the value's span is the anchor's, elsewhere).
+        let written: Vec<&Entry> =
+            entries.iter().filter(|e| matches!(e.value.origin, Origin::Direct | Origin::Alias)).collect();
+        let first = written.iter().min_by_key(|e| e.key_span.start).ok_or("no entry written in this mapping")?;
+        let end_of = |e: &Entry| match e.value.origin {
+            Origin::Alias => self.line_end(e.key_span.end),
+            _ => e.value.span.end.max(e.key_span.end),
+        };
+        let last_end = written.iter().map(|e| end_of(e)).max().unwrap_or(first.key_span.end);
         let indent = self.col(first.key_span.start);
-        let mut at = self.line_end(last_end);
-        // Comment lines indented deeper than the mapping belong to its last entry, also across
-        // blank lines; the first line at the mapping's indentation or less belongs to what follows.
+        let at = self.after_deeper_comments(self.line_end(last_end), indent);
+        let mut text = String::new();
+        for (k, v) in &new_entries {
+            text.push_str(self.eol);
+            text.push_str(&" ".repeat(indent));
+            self.block_entry(&mut text, k, v, indent, self.layout(target));
+        }
+        Ok(Splice::new(at, at, text))
+    }
+
+    /// From the end of a collection's last line, past the comment lines indented deeper than `indent`
+    /// that follow (also across blank lines): they belong to the last element. The first line at
+    /// `indent` or less belongs to what follows.
+    fn after_deeper_comments(&self, mut at: usize, indent: usize) -> usize {
         let mut scan = at;
         loop {
             let next = self.next_line(scan);
             if next >= self.text.len() {
-                break;
+                return at;
             }
             scan = self.line_end(next);
             let line = &self.text[next..scan];
@@ -441,16 +466,9 @@ impl<'a> Editor<'a> {
             if trimmed.starts_with('#') && line.len() - trimmed.len() > indent {
                 at = scan;
             } else {
-                break;
+                return at;
             }
         }
-        let mut text = String::new();
-        for (k, v) in &new_entries {
-            text.push_str(self.eol);
-            text.push_str(&" ".repeat(indent));
-            self.block_entry(&mut text, k, v, indent, self.layout(target));
-        }
-        Ok(Splice::new(at, at, text))
     }
 
     /// Give a null-valued entry its content.
@@ -550,7 +568,7 @@ impl<'a> Editor<'a> {
         }
         let last = items.last().ok_or("empty block sequence")?;
         let dash_col = self.col(seq.span.start);
-        let at = self.line_end(last.span.end);
+        let at = self.after_deeper_comments(self.line_end(last.span.end), dash_col);
         Ok(Splice::new(at, at, format!("{}{}- {item}", self.eol, " ".repeat(dash_col))))
     }
 

@@ -43,7 +43,8 @@ pub struct Doc {
     pub end: usize,
     pub root: Result<Node, YamlError>,
     /// Spans of anchored nodes that an alias also uses: text there stands for several places.
-    pub shared: Vec<Span>,
+    /// (span, is a collection): an insertion at the end of a shared collection would extend it too.
+    pub shared: Vec<(Span, bool)>,
 }
 
 #[derive(Debug, Default)]
@@ -218,7 +219,7 @@ struct Builder<'l> {
     stack: Vec<Frame>,
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
-    shared: Vec<Span>,
+    shared: Vec<(Span, bool)>,
     /// `shared`, as (start, end) pairs, for a constant-time "already there?".
     shared_seen: HashSet<(usize, usize)>,
     nodes: usize,
@@ -367,7 +368,7 @@ impl<'l> Builder<'l> {
                     );
                 }
                 if self.shared_seen.insert((target.span.start, target.span.end)) {
-                    self.shared.push(target.span);
+                    self.shared.push((target.span, matches!(target.value, Value::Seq(_) | Value::Map(_))));
                 }
                 let mut node = target.clone();
                 mark(&mut node, Origin::Alias);
@@ -576,7 +577,7 @@ pub fn shift_doc(doc: &mut Doc, delta: isize) {
     let at = |p: usize| p.saturating_add_signed(delta);
     doc.start = at(doc.start);
     doc.end = at(doc.end);
-    for s in &mut doc.shared {
+    for (s, _) in &mut doc.shared {
         *s = Span { start: at(s.start), end: at(s.end) };
     }
     match &mut doc.root {
