@@ -119,17 +119,18 @@ impl New {
     }
 }
 
+/// Indentation step of nested block mappings when the document has none to copy.
+const DEFAULT_STEP: usize = 2;
+/// Column of a block sequence's `-` relative to its key (0: `- ` at the key's column, kubectl's
+/// style) when the document has none to copy.
+const DEFAULT_SEQ_OFFSET: usize = 0;
+
 /// The layout facts of one document that new text must follow.
 pub struct Editor<'a> {
     text: &'a str,
     root: &'a Node,
     shared: &'a [(Span, bool)],
     eol: &'static str,
-    /// Indentation step of nested block mappings when the document has none to copy.
-    step: usize,
-    /// Column of a block sequence's `-` relative to its key (0: `- ` at the key's column) when the
-    /// document has none to copy.
-    seq_offset: usize,
     /// The document is JSON (a flow mapping with double-quoted keys): everything written is JSON.
     json: bool,
 }
@@ -148,7 +149,7 @@ impl<'a> Editor<'a> {
                 .as_map()
                 .and_then(|m| m.first())
                 .is_some_and(|e| text.as_bytes().get(e.key_span.start) == Some(&b'"'));
-        Editor { text, root, shared, eol, step: 2, seq_offset: 0, json }
+        Editor { text, root, shared, eol, json }
     }
 
     fn col(&self, pos: usize) -> usize {
@@ -201,8 +202,8 @@ impl<'a> Editor<'a> {
     }
 
     fn layout(&self, route: &[Seg]) -> (usize, usize) {
-        let step = self.nearest(route, Self::find_step).unwrap_or(self.step);
-        let seq = self.nearest(route, Self::find_seq_offset).unwrap_or(self.seq_offset);
+        let step = self.nearest(route, Self::find_step).unwrap_or(DEFAULT_STEP);
+        let seq = self.nearest(route, Self::find_seq_offset).unwrap_or(DEFAULT_SEQ_OFFSET);
         (step, seq)
     }
 

@@ -239,21 +239,12 @@ fn locate(text: &str, resources: &mut [Resource]) {
 fn evaluate_document(root: &Node, doc: usize, policy: &Policy, out: &mut Vec<Resource>) {
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
     if k8s::is_list(kind, root) {
-        for (i, item) in root.items_of("items").iter().enumerate() {
+        for (i, item) in root.get("items").map_or(&[][..], Node::items).iter().enumerate() {
             let object = vec![Seg::Key("items".into()), Seg::Index(i)];
             out.push(Resource { doc, item: Some(i), outcome: evaluate_object(item, object, policy) });
         }
     } else {
         out.push(Resource { doc, item: None, outcome: evaluate_object(root, Vec::new(), policy) });
-    }
-}
-
-trait ItemsOf {
-    fn items_of(&self, key: &str) -> &[Node];
-}
-impl ItemsOf for Node {
-    fn items_of(&self, key: &str) -> &[Node] {
-        self.get(key).map_or(&[], Node::items)
     }
 }
 

@@ -158,15 +158,6 @@ impl Reporter {
     }
 }
 
-/// Render everything at once (for tests and small inputs): (stdout, stderr).
-pub fn render(format: Format, files: &[FileReport], level: Level, version: PolicyVersion) -> (String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut r = Reporter::new(format, level, version);
-    let _ = r.chunk(files, &mut out, &mut err);
-    let _ = r.finish(&mut out);
-    (String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
-}
-
 fn errors_text(files: &[FileReport]) -> String {
     let mut err = String::new();
     for f in files {

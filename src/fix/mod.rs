@@ -169,7 +169,7 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     let after = current;
     let mut bug = None;
     let mut patches = Vec::new();
-    if rounds > 0 && doc_ops.iter().any(|o| !o.is_empty()) {
+    if doc_ops.iter().any(|o| !o.is_empty()) {
         match self_check(&src.text, &text, &original, &after, &doc_ops) {
             Ok(p) => patches = p,
             Err(e) => bug = Some(e),
