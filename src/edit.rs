@@ -133,6 +133,9 @@ pub struct Editor<'a> {
     eol: &'static str,
     /// The document is JSON (a flow mapping with double-quoted keys): everything written is JSON.
     json: bool,
+    /// Layout found under a node (by its address and which layout), so that the search from each
+    /// edit up through its ancestors looks at every subtree once, however many edits there are.
+    layouts: std::cell::RefCell<std::collections::HashMap<(usize, bool), Option<usize>>>,
 }
 
 /// Pending insertions, grouped by the existing node they go into.
@@ -149,7 +152,7 @@ impl<'a> Editor<'a> {
                 .as_map()
                 .and_then(|m| m.first())
                 .is_some_and(|e| text.as_bytes().get(e.key_span.start) == Some(&b'"'));
-        Editor { text, root, shared, eol, json }
+        Editor { text, root, shared, eol, json, layouts: Default::default() }
     }
 
     fn col(&self, pos: usize) -> usize {
@@ -197,13 +200,22 @@ impl<'a> Editor<'a> {
 
     /// The layout nearest to `route`: searched in the target, then in each ancestor in turn, so
     /// that a file mixing 2- and 4-space blocks gets the style of the neighbourhood.
-    fn nearest<T>(&self, route: &[Seg], find: impl Fn(&Self, &Node) -> Option<T>) -> Option<T> {
-        (0..=route.len()).rev().find_map(|n| crate::k8s::at(self.root, &route[..n]).and_then(|node| find(self, node)))
+    fn nearest(&self, route: &[Seg], seq: bool) -> Option<usize> {
+        (0..=route.len()).rev().find_map(|n| {
+            let node = crate::k8s::at(self.root, &route[..n])?;
+            let key = (std::ptr::from_ref(node) as usize, seq);
+            if let Some(found) = self.layouts.borrow().get(&key) {
+                return *found;
+            }
+            let found = if seq { self.find_seq_offset(node) } else { self.find_step(node) };
+            self.layouts.borrow_mut().insert(key, found);
+            found
+        })
     }
 
     fn layout(&self, route: &[Seg]) -> (usize, usize) {
-        let step = self.nearest(route, Self::find_step).unwrap_or(DEFAULT_STEP);
-        let seq = self.nearest(route, Self::find_seq_offset).unwrap_or(DEFAULT_SEQ_OFFSET);
+        let step = self.nearest(route, false).unwrap_or(DEFAULT_STEP);
+        let seq = self.nearest(route, true).unwrap_or(DEFAULT_SEQ_OFFSET);
         (step, seq)
     }
 
@@ -238,6 +250,7 @@ impl<'a> Editor<'a> {
         // Removals are grouped by parent: emptying a collection and removing neighbours in a flow
         // collection are written as one edit.
         let mut removals: Vec<Route> = Vec::new();
+        let mut gone_of: std::collections::HashMap<Route, Vec<&Seg>> = std::collections::HashMap::new();
         for op in ops {
             let (existing, depth) = self.walk(&op.route)?;
             let rest = &op.route[depth..];
@@ -245,9 +258,11 @@ impl<'a> Editor<'a> {
                 (OpKind::Set(v), true) => splices.push(self.replace_scalar(existing, &op.route, v)?),
                 (OpKind::Remove, true) => {
                     let parent = &op.route[..op.route.len() - 1];
-                    if !removals.iter().any(|r: &Route| r.as_slice() == parent) {
+                    let gone = gone_of.entry(parent.to_vec()).or_insert_with(|| {
                         removals.push(parent.to_vec());
-                    }
+                        Vec::new()
+                    });
+                    gone.extend(op.route.last());
                 }
                 (OpKind::Remove, false) => {}
                 (OpKind::Append(v), true) => {
@@ -275,13 +290,7 @@ impl<'a> Editor<'a> {
             }
         }
         for parent in removals {
-            let gone: Vec<&Seg> = ops
-                .iter()
-                .filter(|o| {
-                    o.kind == OpKind::Remove && o.route.len() == parent.len() + 1 && o.route.starts_with(&parent)
-                })
-                .filter_map(|o| o.route.last())
-                .collect();
+            let gone = gone_of.remove(&parent).unwrap_or_default();
             splices.extend(self.remove_children(&parent, &gone)?);
         }
         for p in pending {

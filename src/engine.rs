@@ -219,7 +219,7 @@ fn error(message: String, span: Span) -> Outcome {
 }
 
 /// Fill in line/column positions (the line index is built only when something is reported).
-fn locate(text: &str, resources: &mut [Resource]) {
+pub fn locate(text: &str, resources: &mut [Resource]) {
     let mut index: Option<LineIndex> = None;
     let mut pos_of = |span: Span| {
         let idx = index.get_or_insert_with(|| LineIndex::new(text));

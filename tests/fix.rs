@@ -63,11 +63,11 @@ fn upstream_fixtures_are_fixed() {
                     let src = read(&path);
                     let result = fix(&src, &policy, true);
                     let here = path.display().to_string();
-                    if let Some(bug) = &result.bug {
+                    if let Some((_, bug)) = result.bugs.first() {
                         failures.push(format!("{here}: {bug}"));
                         continue;
                     }
-                    let Outcome::Workload { findings, .. } = &result.after.resources[0].outcome else {
+                    let Outcome::Workload { findings, .. } = &result.after[0].outcome else {
                         failures.push(format!("{here}: not a workload after fixing"));
                         continue;
                     };
@@ -108,7 +108,7 @@ fn compliant_file_is_byte_identical() {
     let src = read(Path::new("../shared/conformance/oracle-cases/compliant-restricted.yaml"));
     for unsafe_fixes in [false, true] {
         let result = fix(&src, &policy("restricted", "latest"), unsafe_fixes);
-        assert!(result.bug.is_none());
+        assert!(result.bugs.is_empty());
         assert_eq!(result.text, src.text);
         assert!(result.applied.is_empty() && result.patches.is_empty());
     }
@@ -188,7 +188,7 @@ fn corpus_is_fixed_minimally() {
         for unsafe_fixes in [false, true] {
             let here = format!("{} (unsafe={unsafe_fixes})", path.display());
             let result = fix(&src, &policy, unsafe_fixes);
-            if let Some(bug) = &result.bug {
+            if let Some((_, bug)) = result.bugs.first() {
                 failures.push(format!("{here}: {bug}"));
                 continue;
             }
@@ -237,8 +237,7 @@ fn corpus_is_fixed_minimally() {
             let mut docs: Vec<serde_json::Value> =
                 stream.docs.iter().map(|d| d.root.as_ref().map_or(serde_json::Value::Null, Node::to_json)).collect();
             for p in &result.patches {
-                let patch: json_patch::Patch =
-                    serde_json::from_value(serde_json::Value::Array(p.patch.clone())).unwrap();
+                let patch: json_patch::Patch = serde_json::from_str(&p.patch).unwrap();
                 json_patch::patch(&mut docs[p.doc], &patch).unwrap();
             }
             for (i, d) in after.docs.iter().enumerate() {
@@ -253,7 +252,7 @@ fn corpus_is_fixed_minimally() {
                 &Limits::default(),
             );
             let verdicts = |rs: &[podsec::engine::Resource]| format!("{rs:?}");
-            if verdicts(&fresh.resources) != verdicts(&result.after.resources) {
+            if verdicts(&fresh.resources) != verdicts(&result.after) {
                 failures.push(format!("{here}: the incremental re-check differs from a fresh check"));
             }
             // Idempotent.
@@ -282,7 +281,7 @@ fn style_scenarios_match_snapshots() {
     for path in inputs {
         let src = read(&path);
         let result = fix(&src, &policy, true);
-        assert!(result.bug.is_none(), "{}: {:?}", path.display(), result.bug);
+        assert!(result.bugs.is_empty(), "{}: {:?}", path.display(), result.bugs);
         let mut snapshot = unified_diff(&path.display().to_string(), &src.text, &result.text);
         for r in &result.remaining {
             snapshot.push_str(&format!(
@@ -489,7 +488,7 @@ fn a_large_list_with_conflicting_edits_is_fixed_quickly() {
     let started = std::time::Instant::now();
     let result = fix(&src, &policy("restricted", "latest"), true);
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
-    assert!(result.bug.is_none(), "{:?}", result.bug);
+    assert!(result.bugs.is_empty(), "{:?}", result.bugs);
     assert!(result.remaining.is_empty(), "{} remain", result.remaining.len());
     assert_eq!(result.text.matches("runAsNonRoot: true").count(), 400);
     assert!(!result.text.contains("runAsUser: 0"));

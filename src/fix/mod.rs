@@ -35,7 +35,8 @@ pub struct PatchEntry {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: Option<String>,
-    pub patch: Vec<J>,
+    /// The RFC 6902 operations, as a JSON array (kept as text: a large stream has many).
+    pub patch: String,
 }
 
 /// The outcome of fixing one file.
@@ -46,12 +47,17 @@ pub struct FileFix {
     /// Fixes not applied: manual, unsafe without `--unsafe-fixes`, or refused by the editor.
     pub remaining: Vec<Applied>,
     pub patches: Vec<PatchEntry>,
-    /// Verdicts on the fixed text.
-    pub after: engine::Checked,
+    /// Verdicts on the fixed text, positioned in it.
+    pub after: Vec<Resource>,
+    /// The file is a template (Helm, Go `{{ }}`): the line that shows it; nothing was fixed.
+    pub template_line: Option<usize>,
+    /// How many non-empty documents the file has.
+    pub documents: usize,
     /// Documents that could not be read, positioned in the original text (they are left unchanged).
     pub errors: Vec<Resource>,
-    /// A failed self-check: nothing may be written for this file.
-    pub bug: Option<String>,
+    /// Documents whose fixes failed the self-check: each was left exactly as it was (the others
+    /// are still fixed).
+    pub bugs: Vec<(usize, String)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -99,21 +105,274 @@ fn chosen(fix: &Fix, choice: &Choice) -> bool {
     }
 }
 
-/// Fix one file. Nothing is written here; the caller writes `text` when `bug` is `None`.
+/// Fix one file. Nothing is written here; the caller writes `text`.
+///
+/// The stream is read one document at a time and each document is fixed on its own, as a text of
+/// its own (its *chunk*: from its `%` directives or `---` marker to the next document's), then
+/// appended to the output: time is linear in the input, memory follows the largest document (plus
+/// the input and the output), and a document whose fixes fail the self-check is left exactly as it
+/// was without holding back the others.
 pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limits) -> FileFix {
-    let mut current = engine::check_source(src, policy, limits);
-    let errors = current.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })).cloned().collect();
+    let text = src.text.as_str();
+    let keep = |kind: &str| policy.reads_kind(kind);
+    let mut acc = Stitch::new(text, policy, choice, limits);
+    let mut prev: Option<yaml::Doc> = None;
+    let stream = yaml::parse_each(text, limits, Some(&keep), &mut |doc| {
+        if let Some(p) = prev.take() {
+            let end = chunk_boundary(text, p.end, doc.start);
+            acc.document(p, end);
+        }
+        prev = Some(doc);
+    });
+    if let Some(p) = prev.take() {
+        acc.document(p, text.len());
+    }
+    let parses = !(stream.any_error || stream.fatal.is_some());
+    if text.contains("{{")
+        && let Some(line) = crate::input::template_line(text, parses, || stream.literal_spans.clone())
+    {
+        return FileFix {
+            text: src.text.clone(),
+            applied: Vec::new(),
+            remaining: Vec::new(),
+            patches: Vec::new(),
+            after: Vec::new(),
+            template_line: Some(line),
+            documents: acc.index,
+            errors: Vec::new(),
+            bugs: Vec::new(),
+        };
+    }
+    acc.finish(stream.fatal)
+}
+
+/// Where the chunk of the document that starts at `next` begins, given that the previous one's
+/// content ends at `prev_end`: at the first `%` directive or `---` marker line of the lines right
+/// before `next` that hold nothing else (blank lines, comments, markers), or at the start of
+/// `next`'s own line. Comments above a `---` stay with the document before it.
+fn chunk_boundary(text: &str, prev_end: usize, next: usize) -> usize {
+    let line_start = |pos: usize| text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let own = line_start(next.min(text.len())).max(prev_end);
+    let mut boundary = own;
+    let mut cur = own;
+    while cur > prev_end {
+        let ls = line_start(cur - 1);
+        if ls < prev_end {
+            break;
+        }
+        let line = text[ls..cur].trim_end();
+        let marker = |m: &str| line.strip_prefix(m).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
+        if marker("---") || line.starts_with('%') {
+            boundary = ls;
+        } else if marker("...") {
+            break;
+        } else if !(line.trim_start().is_empty() || line.trim_start().starts_with('#')) {
+            break;
+        }
+        cur = ls;
+    }
+    boundary
+}
+
+/// The output of [`fix_source`], built document by document.
+struct Stitch<'a> {
+    text: &'a str,
+    policy: &'a Policy,
+    choice: &'a Choice,
+    limits: &'a Limits,
+    /// Where the next chunk starts in `text`.
+    copied: usize,
+    /// The index of the next document.
+    index: usize,
+    out: String,
+    applied: Vec<Applied>,
+    remaining: Vec<Applied>,
+    patches: Vec<PatchEntry>,
+    after: Vec<Resource>,
+    errors: Vec<Resource>,
+    bugs: Vec<(usize, String)>,
+}
+
+impl<'a> Stitch<'a> {
+    fn new(text: &'a str, policy: &'a Policy, choice: &'a Choice, limits: &'a Limits) -> Self {
+        Stitch {
+            text,
+            policy,
+            choice,
+            limits,
+            copied: 0,
+            index: 0,
+            out: String::with_capacity(text.len() + text.len() / 32),
+            applied: Vec::new(),
+            remaining: Vec::new(),
+            patches: Vec::new(),
+            after: Vec::new(),
+            errors: Vec::new(),
+            bugs: Vec::new(),
+        }
+    }
+
+    /// Fix one document, whose chunk ends at `end`, and append it to the output.
+    fn document(&mut self, mut doc: yaml::Doc, end: usize) {
+        let (di, start) = (self.index, self.copied);
+        self.index += 1;
+        let end = end.max(start);
+        let chunk = &self.text[start..end];
+        let base = self.out.len();
+        self.copied = end;
+        if doc.root.is_err() {
+            let mut local = Vec::new();
+            let stream = yaml::Stream { docs: vec![doc], ..Default::default() };
+            local.extend(engine::evaluate_stream("", stream, self.policy).resources);
+            for mut r in local {
+                r.doc = di;
+                self.errors.push(r.clone());
+                shift_resource(&mut r, base as isize - start as isize);
+                self.after.push(r);
+            }
+            self.out.push_str(chunk);
+            return;
+        }
+        yaml::shift_doc(&mut doc, -(start as isize));
+        let stream = yaml::Stream { docs: vec![doc], ..Default::default() };
+        let checked = engine::evaluate_stream("", stream, self.policy);
+        for r in checked.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })) {
+            let mut r = r.clone();
+            r.doc = di;
+            shift_resource(&mut r, start as isize);
+            self.errors.push(r);
+        }
+        let fixed = fix_chunk(chunk, checked, self.policy, self.choice, self.limits);
+        let (text, after) = match fixed.bug {
+            Some(bug) => {
+                self.bugs.push((di, bug));
+                // The document stays as it was: what it would have fixed remains.
+                self.remaining.extend(fixed.remaining_before.into_iter().map(|a| without_ops(a, di)));
+                (chunk.to_owned(), fixed.before)
+            }
+            None => {
+                self.applied.extend(fixed.applied.into_iter().map(|a| Applied { doc: di, ..a }));
+                self.remaining.extend(fixed.remaining.into_iter().map(|a| without_ops(a, di)));
+                self.patches.extend(fixed.patches.into_iter().map(|p| PatchEntry { doc: di, ..p }));
+                (fixed.text, fixed.after)
+            }
+        };
+        for mut r in after {
+            r.doc = di;
+            shift_resource(&mut r, base as isize);
+            self.after.push(r);
+        }
+        self.out.push_str(&text);
+    }
+
+    fn finish(mut self, fatal: Option<yaml::YamlError>) -> FileFix {
+        if self.copied < self.text.len() {
+            self.out.push_str(&self.text[self.copied..]);
+        }
+        if let Some(fatal) = fatal {
+            let span = yaml::Span { start: fatal.offset, end: fatal.offset };
+            let r = Resource {
+                doc: self.index,
+                item: None,
+                outcome: Outcome::Error { message: fatal.message, span, pos: Default::default() },
+            };
+            self.errors.push(r.clone());
+            let mut moved = r;
+            shift_resource(&mut moved, self.out.len() as isize - self.text.len() as isize);
+            self.after.push(moved);
+        }
+        engine::locate(self.text, &mut self.errors);
+        engine::locate(&self.out, &mut self.after);
+        FileFix {
+            text: self.out,
+            applied: self.applied,
+            remaining: self.remaining,
+            patches: self.patches,
+            after: self.after,
+            template_line: None,
+            documents: self.index,
+            errors: self.errors,
+            bugs: self.bugs,
+        }
+    }
+}
+
+/// A remaining fix as the caller needs it: its class and note, renumbered to document `doc` (its
+/// ops address a text that is gone).
+fn without_ops(a: Applied, doc: usize) -> Applied {
+    Applied { doc, item: a.item, fix: Fix { ops: Vec::new(), ..a.fix } }
+}
+
+/// Move every span of a verdict by `delta` bytes.
+fn shift_resource(r: &mut Resource, delta: isize) {
+    let at = |s: yaml::Span| yaml::Span {
+        start: s.start.saturating_add_signed(delta),
+        end: s.end.saturating_add_signed(delta),
+    };
+    match &mut r.outcome {
+        Outcome::Workload { findings, ignored, .. } => {
+            for f in findings.iter_mut().chain(ignored.iter_mut()) {
+                f.span = at(f.span);
+            }
+        }
+        Outcome::Error { span, .. } => *span = at(*span),
+        Outcome::Skipped { .. } => {}
+    }
+}
+
+/// One document's chunk, fixed (document indices are 0: the caller renumbers them).
+struct ChunkFix {
+    text: String,
+    applied: Vec<Applied>,
+    remaining: Vec<Applied>,
+    patches: Vec<PatchEntry>,
+    /// Verdicts on the fixed chunk.
+    after: Vec<Resource>,
+    /// The verdicts and remaining fixes of the chunk as it was (used when the fix is refused).
+    before: Vec<Resource>,
+    remaining_before: Vec<Applied>,
+    /// A failed self-check: the chunk must be left as it was.
+    bug: Option<String>,
+}
+
+/// What would remain to fix in a checked text: every planned fix, with the reason where the
+/// editor refused it.
+fn remaining_of(checked: &engine::Checked, policy: &Policy, choice: &Choice, refused: &[Applied]) -> Vec<Applied> {
+    let mut remaining = Vec::new();
+    for (doc_index, doc) in checked.stream.docs.iter().enumerate() {
+        let Ok(root) = &doc.root else { continue };
+        for r in checked.resources.iter().filter(|r| r.doc == doc_index) {
+            for fix in workload_fixes(root, r, policy, choice) {
+                if let Some(x) =
+                    refused.iter().find(|x| x.doc == doc_index && x.item == r.item && x.fix.note.starts_with(&fix.note))
+                {
+                    remaining.push(x.clone());
+                } else {
+                    remaining.push(Applied { doc: doc_index, item: r.item, fix });
+                }
+            }
+        }
+    }
+    remaining.dedup_by(|a, b| a.doc == b.doc && a.item == b.item && a.fix == b.fix);
+    remaining
+}
+
+/// Fix one document's chunk: plan, lower, apply, re-check until nothing changes, then prove it.
+fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice: &Choice, limits: &Limits) -> ChunkFix {
+    let before = current.resources.clone();
     let mut original = Original {
         spans: current.stream.docs.iter().map(|d| (d.start, d.end)).collect(),
         docs: current.stream.docs.iter().map(|_| None).collect(),
     };
-    let mut text = src.text.clone();
+    let mut text = chunk.to_owned();
     let mut applied: Vec<Applied> = Vec::new();
     let mut refused: Vec<Applied> = Vec::new();
     // Ops applied per document, in order, for the RFC 6902 patch.
     let mut doc_ops: Vec<Vec<Op>> = current.stream.docs.iter().map(|_| Vec::new()).collect();
     let mut rounds = 0;
-    while current.template_line.is_none() && rounds < MAX_ROUNDS {
+    // The chunk as it was, kept for the case that the self-check refuses the fix.
+    let mut first: Option<engine::Checked> = None;
+    while rounds < MAX_ROUNDS {
         rounds += 1;
         let mut splices: Vec<Splice> = Vec::new();
         for (di, doc) in current.stream.docs.iter().enumerate() {
@@ -163,42 +422,35 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
         }
         splices.sort_by_key(Splice::order);
         let new_text = apply(&text, &splices);
-        current = recheck(current, &new_text, &splices, src, policy, limits);
+        // The chunk is parsed again whole (its directives included).
+        let keep = |kind: &str| policy.reads_kind(kind);
+        let stream = yaml::parse_stream_keeping(&new_text, limits, Some(&keep));
+        let next = engine::evaluate_stream("", stream, policy);
+        let was = std::mem::replace(&mut current, next);
+        first.get_or_insert(was);
         text = new_text;
     }
     let after = current;
     let mut bug = None;
     let mut patches = Vec::new();
     if doc_ops.iter().any(|o| !o.is_empty()) {
-        match self_check(&src.text, &text, &original, &after, &doc_ops) {
+        match self_check(chunk, &text, &original, &after, &doc_ops) {
             Ok(p) => patches = p,
             Err(e) => bug = Some(e),
         }
     }
     // What still fails after the fixes, with the fix that would apply (or why it is manual).
-    let mut remaining = Vec::new();
-    for doc_index in 0..after.stream.docs.len() {
-        let Ok(root) = &after.stream.docs[doc_index].root else { continue };
-        for r in after.resources.iter().filter(|r| r.doc == doc_index) {
-            for fix in workload_fixes(root, r, policy, choice) {
-                if let Some(x) =
-                    refused.iter().find(|x| x.doc == doc_index && x.item == r.item && x.fix.note.starts_with(&fix.note))
-                {
-                    remaining.push(x.clone());
-                } else {
-                    remaining.push(Applied { doc: doc_index, item: r.item, fix });
-                }
-            }
-        }
-    }
-    remaining.dedup_by(|a, b| a.doc == b.doc && a.item == b.item && a.fix == b.fix);
+    let remaining = remaining_of(&after, policy, choice, &refused);
     if bug.is_none() {
         // A chosen fix that did not take effect means the loop did not converge: a podsec bug.
         if let Some(x) = remaining.iter().find(|x| chosen(&x.fix, choice)) {
             bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
         }
     }
-    FileFix { text, applied, remaining, patches, after, errors, bug }
+    // Refused: what remains is everything planned on the chunk as it was.
+    let remaining_before =
+        if bug.is_some() { remaining_of(first.as_ref().unwrap_or(&after), policy, choice, &[]) } else { Vec::new() };
+    ChunkFix { text, applied, remaining, patches, after: after.resources, before, remaining_before, bug }
 }
 
 /// Lower a document's fixes when lowering them all at once conflicts: resource by resource (the
@@ -291,67 +543,13 @@ impl OriginalDoc {
                     }
                     Outcome::Error { .. } => Default::default(),
                 };
-                PatchEntry { doc: r.doc, item: r.item, api_version, kind, namespace, name, patch: Vec::new() }
+                PatchEntry { doc: r.doc, item: r.item, api_version, kind, namespace, name, patch: String::new() }
             })
             .collect();
         let is_json =
             root.flow && text.get(root.span.start..root.span.end).is_some_and(|t| serde_json::from_str::<J>(t).is_ok());
         OriginalDoc { json: root.to_json(), is_json, resources }
     }
-}
-
-/// Verdicts on `new_text`, which is the current text with `splices` applied. Only the documents the
-/// splices touched are parsed again (each from its own region of the text: from its first node to the
-/// next document's first node); the others keep their trees, moved by the length change before them.
-/// Anything unusual (a fatal error in the stream, a region that does not parse as one document) falls
-/// back to parsing the whole text.
-fn recheck(
-    current: engine::Checked,
-    new_text: &str,
-    splices: &[Splice],
-    src: &Source,
-    policy: &Policy,
-    limits: &Limits,
-) -> engine::Checked {
-    let full = || {
-        engine::check_source(&Source { name: src.name.clone(), path: None, text: new_text.to_owned() }, policy, limits)
-    };
-    if current.stream.fatal.is_some() || current.stream.docs.is_empty() {
-        return full();
-    }
-    let delta = |s: &Splice| s.text.len() as isize - (s.end - s.start) as isize;
-    let starts: Vec<usize> = current.stream.docs.iter().map(|d| d.start).collect();
-    let moved =
-        |pos: usize| -> usize { pos.saturating_add_signed(splices.iter().filter(|s| s.start < pos).map(delta).sum()) };
-    let keep = |kind: &str| policy.reads_kind(kind);
-    let mut docs = Vec::with_capacity(starts.len());
-    for (i, mut doc) in current.stream.docs.into_iter().enumerate() {
-        let (start, end) = (starts[i], starts.get(i + 1).copied().unwrap_or(usize::MAX));
-        let touched = splices.iter().any(|s| s.start >= start && s.start < end);
-        let new_start = moved(start);
-        if !touched {
-            yaml::shift_doc(&mut doc, new_start as isize - start as isize);
-            docs.push(doc);
-            continue;
-        }
-        let new_end = if end == usize::MAX { new_text.len() } else { moved(end) };
-        // The region starts at the beginning of the document's first line, so that indentation
-        // reads as it does in the file; a document that does not start its line is parsed whole.
-        let line_start = new_text[..new_start].rfind('\n').map_or(0, |i| i + 1);
-        if !new_text[line_start..new_start].trim().is_empty() {
-            return full();
-        }
-        let Some(region) = new_text.get(line_start..new_end) else { return full() };
-        let mut parsed = yaml::parse_stream_keeping(region, limits, Some(&keep));
-        if parsed.fatal.is_some() || parsed.docs.len() != 1 || parsed.docs[0].root.is_err() {
-            return full();
-        }
-        let mut doc = parsed.docs.remove(0);
-        yaml::shift_doc(&mut doc, line_start as isize);
-        docs.push(doc);
-    }
-    let stream = yaml::Stream { docs, fatal: None, literal_spans: Vec::new(), any_error: false };
-    engine::evaluate_stream(new_text, stream, policy)
 }
 
 /// Give every finding of one document's resources the applicability of its fix (`check` shows it):
@@ -424,9 +622,9 @@ fn self_check(
                 kind: String::new(),
                 namespace: None,
                 name: None,
-                patch: Vec::new(),
+                patch: String::new(),
             });
-            entry.patch = patch;
+            entry.patch = J::Array(patch).to_string();
             entries.push(entry);
         }
     }

@@ -22,7 +22,8 @@ struct FileOutcome {
     changed: bool,
     fixed_text: Option<String>,
     diff: String,
-    patches: Vec<J>,
+    /// `--format json-patch` entries, serialized.
+    patches: Vec<String>,
     fixed: usize,
     fixed_resources: usize,
     remaining: Vec<String>,
@@ -36,6 +37,8 @@ struct FileOutcome {
 struct Mode {
     write_in_place: bool,
     diff: bool,
+    /// `--format json-patch`: render the patches.
+    patches: bool,
 }
 
 pub fn fix(args: FixArgs) -> i32 {
@@ -53,7 +56,7 @@ pub fn fix(args: FixArgs) -> i32 {
         label_namespaces: args.label_namespaces,
     };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
-    let mode = Mode { write_in_place, diff: args.diff };
+    let mode = Mode { write_in_place, diff: args.diff, patches: args.format == Some(FixFormat::JsonPatch) };
     let limits = Limits::default();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stderr = String::new();
@@ -86,10 +89,10 @@ pub fn fix(args: FixArgs) -> i32 {
             remaining += o.remaining.len();
             changed += usize::from(o.changed);
             adds_run_as_non_root |= o.adds_run_as_non_root;
-            for p in o.patches.iter().filter(|_| args.format == Some(FixFormat::JsonPatch)) {
+            for p in &o.patches {
                 let _ = out.write_all(if first_patch { b"\n" } else { b",\n" });
                 first_patch = false;
-                let _ = serde_json::to_writer(&mut out, p);
+                let _ = out.write_all(p.as_bytes());
             }
             if args.diff {
                 let _ = out.write_all(o.diff.as_bytes());
@@ -149,7 +152,7 @@ fn fix_file(
     mode: Mode,
     named: bool,
 ) -> FileOutcome {
-    let Mode { write_in_place, diff: want_diff } = mode;
+    let Mode { write_in_place, diff: want_diff, patches: want_patches } = mode;
     let mut out = FileOutcome {
         name: name.to_owned(),
         errors: Vec::new(),
@@ -171,14 +174,14 @@ fn fix_file(
         }
     };
     let result: FileFix = fix_source(&src, policy, choice, limits);
-    if let Some(line) = result.after.template_line {
+    if let Some(line) = result.template_line {
         out.errors.push(format!(
             "{name}:{line}: error: this is a template (Helm/Go `{{{{ }}}}`), not YAML: render it first (e.g. `helm template`); not changed"
         ));
         out.fixed_text = Some(src.text);
         return out;
     }
-    if result.after.stream.docs.is_empty() && named {
+    if result.documents == 0 && named {
         out.errors
             .push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
     }
@@ -190,13 +193,10 @@ fn fix_file(
             ));
         }
     }
-    if let Some(bug) = &result.bug {
+    for (doc, bug) in &result.bugs {
         out.errors.push(format!(
-            "{name}: error: podsec bug: the fix failed its self-check ({bug}); nothing was written for this file. Please report it."
+            "{name}: error: document {doc}: podsec bug: the fix failed its self-check ({bug}); that document was left unchanged, the file's other documents were fixed. Please report it."
         ));
-        out.fixed_text = Some(src.text);
-        out.remaining = result.remaining.iter().map(|r| format!("doc {}: {}", r.doc, r.fix.check)).collect();
-        return out;
     }
     out.changed = result.text != src.text;
     out.fixed =
@@ -215,7 +215,7 @@ fn fix_file(
         ));
     }
     out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.check == "runAsNonRoot");
-    for p in &result.patches {
+    for p in result.patches.iter().filter(|_| want_patches) {
         let mut o = serde_json::Map::new();
         o.insert("file".into(), json!(name));
         o.insert("doc".into(), json!(p.doc));
@@ -226,8 +226,11 @@ fn fix_file(
         o.insert("kind".into(), json!(p.kind));
         o.insert("namespace".into(), json!(p.namespace));
         o.insert("name".into(), json!(p.name));
-        o.insert("patch".into(), J::Array(p.patch.clone()));
-        out.patches.push(J::Object(o));
+        o.insert("patch".into(), J::Null);
+        // The patch is already JSON text: spliced in rather than parsed again.
+        let head = J::Object(o).to_string();
+        let head = head.strip_suffix("null}").unwrap_or(&head);
+        out.patches.push(format!("{head}{}}}", p.patch));
     }
     if out.changed {
         if want_diff {

@@ -85,10 +85,7 @@ pub fn parse_each(
     keep: Option<&dyn Fn(&str) -> bool>,
     on_doc: &mut dyn FnMut(Doc),
 ) -> Stream {
-    let mut options = granit_parser::Options::default();
-    options.block_nesting_limit = limits.max_depth;
-    options.flow_nesting_limit = limits.max_depth;
-    let mut parser = Parser::new_from_str_with_options(src, options);
+    let mut parser = Parser::new_from_str_with_options(src, parser_options(limits));
     let mut stream = Stream::default();
     let mut builder: Option<Builder> = None;
     loop {
@@ -152,6 +149,18 @@ pub fn parse_each(
         }
     }
     stream
+}
+
+/// granit's options for reading YAML as go-yaml v2 (libyaml's port) does: under-indented quoted
+/// continuation lines are accepted (granit's default since 2.2), a BOM inside a document is content,
+/// and a block scalar that ends the input without a line break gets no line feed.
+fn parser_options(limits: &Limits) -> granit_parser::Options {
+    let mut options = granit_parser::Options::default();
+    options.block_nesting_limit = limits.max_depth;
+    options.flow_nesting_limit = limits.max_depth;
+    options.bom_inside_document_as_content = true;
+    options.block_scalar_eof_without_line_feed = true;
+    options
 }
 
 fn scan_message(err: &granit_parser::ScanError) -> String {
@@ -629,7 +638,7 @@ fn core_tag(tag: Option<&granit_parser::Tag>) -> Option<&str> {
 pub fn literal_spans(src: &str) -> (Vec<(usize, usize)>, bool) {
     let mut spans = Vec::new();
     let mut parses = true;
-    let mut parser = Parser::new_from_str(src);
+    let mut parser = Parser::new_from_str_with_options(src, parser_options(&Limits::default()));
     loop {
         match parser.next_event() {
             None | Some(Ok((Event::StreamEnd, _))) => break,
