@@ -63,8 +63,17 @@ pub fn resolve(args: &PolicyArgs, paths: &[String]) -> Result<Run, String> {
     policy.ignore = config.ignore.clone();
     policy.extra_kinds = config.kinds.clone();
     let (files, errors) = input::discover(paths, &|p| config.excluded(p));
-    if args.level.is_none() {
-        policy.namespaces = namespace_levels(&files);
+    // A Namespace's label chooses the level and the version of its workloads, each unless the
+    // command line gave it.
+    if args.level.is_none() || args.pss_version.is_none() {
+        policy.namespaces = namespace_levels(&files)
+            .into_iter()
+            .map(|(name, ns_level, ns_version)| {
+                let level = if args.level.is_some() { Some(level) } else { ns_level };
+                let version = if args.pss_version.is_some() { Some(version) } else { ns_version };
+                (name, level, version)
+            })
+            .collect();
     }
     Ok((policy, files, errors))
 }

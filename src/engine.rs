@@ -263,6 +263,10 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         return Outcome::Skipped { kind };
     }
     let Some(template) = k8s::template_route(&api_version, &kind, &policy.extra_kinds) else {
+        if let Some(message) = k8s::unserved(&api_version, &kind) {
+            let at = object.get("apiVersion").map_or(object.span, |n| n.span);
+            return error(message, at);
+        }
         return Outcome::Skipped { kind };
     };
     let meta = object.field("metadata");

@@ -69,16 +69,33 @@ pub fn is_workload_kind(kind: &str) -> bool {
     builtin(kind).is_some()
 }
 
-/// The route of `kind`'s pod template, if it is a workload. Built-in kinds must carry their API
-/// group (`apps/v1` Deployment; `extensions/v1beta1` is accepted as the old home of the apps kinds).
+/// The route of `kind`'s pod template, if it is a workload. Built-in kinds must carry the version
+/// the API server serves (`apps/v1` Deployment); see [`unserved`] for the others.
 pub fn template_route(api_version: &str, kind: &str, extra: &[TemplateRoute]) -> Option<Route> {
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     if let Some(x) = extra.iter().find(|x| x.kind == kind && x.group.as_deref().is_none_or(|g| g == group)) {
         return Some(x.template.iter().map(|k| Seg::Key(k.clone())).collect());
     }
     let (want, route) = builtin(kind)?;
-    let ok = group == want || (want == "apps" && group == "extensions");
-    ok.then(|| route.iter().map(|k| Seg::Key((*k).to_owned())).collect())
+    let served = if want.is_empty() { "v1".to_owned() } else { format!("{want}/v1") };
+    (api_version == served || api_version.is_empty()).then(|| route.iter().map(|k| Seg::Key((*k).to_owned())).collect())
+}
+
+/// The API server's answer to a workload kind at a version it does not serve: a group that holds
+/// the kind (or once did: `extensions/v1beta1`, `apps/v1beta2`, `batch/v1beta1`, ...) at another
+/// version, or the wrong one of the built-in groups (`apps/v1` Pod). The cluster refuses such an
+/// object before Pod Security sees it. `None` for the served version and for other groups (a
+/// custom resource that happens to share the name).
+pub fn unserved(api_version: &str, kind: &str) -> Option<String> {
+    let (want, _) = builtin(kind)?;
+    let served = if want.is_empty() { "v1".to_owned() } else { format!("{want}/v1") };
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if api_version == served || api_version.is_empty() || !matches!(group, "" | "apps" | "batch" | "extensions") {
+        return None;
+    }
+    Some(format!(
+        "no kind {kind:?} is registered for version {api_version:?} (the API server does not serve it; {kind} is served as {served})"
+    ))
 }
 
 /// `kind: List` and `*List` wrappers: their `items` are the resources.

@@ -24,8 +24,11 @@ pub enum Format {
 }
 
 /// Totals for the summary line and the exit code.
-#[derive(Default, Debug, Clone, Copy)]
+#[derive(Default, Debug, Clone)]
 pub struct Totals {
+    /// Workloads evaluated at another level or version than the run's (a Namespace's label
+    /// chose it): `level:version` → how many.
+    pub other_policies: std::collections::BTreeMap<String, usize>,
     pub files: usize,
     pub workloads: usize,
     pub failing: usize,
@@ -43,6 +46,9 @@ impl Totals {
         self.violations += o.violations;
         self.psa_violations += o.psa_violations;
         self.errors += o.errors;
+        for (k, n) in &o.other_policies {
+            *self.other_policies.entry(k.clone()).or_default() += n;
+        }
     }
 }
 
@@ -54,7 +60,10 @@ pub fn totals(files: &[FileReport]) -> Totals {
         }
         for r in &f.resources {
             match &r.outcome {
-                Outcome::Workload { findings, .. } => {
+                Outcome::Workload { findings, policy, .. } => {
+                    if let Some((level, version)) = policy {
+                        *t.other_policies.entry(format!("{level}:{version}")).or_default() += 1;
+                    }
                     t.workloads += 1;
                     t.violations += findings.len();
                     t.failing += usize::from(!findings.is_empty());
@@ -201,14 +210,19 @@ fn text_lines(files: &[FileReport]) -> String {
 
 pub fn summary(t: &Totals, level: Level, version: PolicyVersion) -> String {
     let plural = |n: usize, s: &str| if n == 1 { format!("{n} {s}") } else { format!("{n} {s}s") };
+    let mut files = plural(t.files, "file");
+    if !t.other_policies.is_empty() {
+        let others: Vec<String> =
+            t.other_policies.iter().map(|(p, n)| format!("{} at {p}", plural(*n, "workload"))).collect();
+        files.push_str(&format!("; {}, as their Namespace's label says", others.join(", ")));
+    }
     let mut s = format!(
-        "{} in {} of {} at {}:{} ({})",
+        "{} in {} of {} at {}:{} ({files})",
         plural(t.violations, "violation"),
         t.failing,
         plural(t.workloads, "workload"),
         level,
         version,
-        plural(t.files, "file"),
     );
     if t.errors > 0 {
         s.push_str(&format!(", {}", plural(t.errors, "error")));

@@ -119,7 +119,7 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     let mut prev: Option<yaml::Doc> = None;
     let stream = yaml::parse_each(text, limits, Some(&keep), &mut |doc| {
         if let Some(p) = prev.take() {
-            let end = chunk_boundary(text, p.end, doc.start);
+            let end = yaml::document_text_start(text, p.end, doc.start);
             acc.document(p, end);
         }
         prev = Some(doc);
@@ -144,34 +144,6 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
         };
     }
     acc.finish(stream.fatal)
-}
-
-/// Where the chunk of the document that starts at `next` begins, given that the previous one's
-/// content ends at `prev_end`: at the first `%` directive or `---` marker line of the lines right
-/// before `next` that hold nothing else (blank lines, comments, markers), or at the start of
-/// `next`'s own line. Comments above a `---` stay with the document before it.
-fn chunk_boundary(text: &str, prev_end: usize, next: usize) -> usize {
-    let line_start = |pos: usize| text[..pos].rfind('\n').map_or(0, |i| i + 1);
-    let own = line_start(next.min(text.len())).max(prev_end);
-    let mut boundary = own;
-    let mut cur = own;
-    while cur > prev_end {
-        let ls = line_start(cur - 1);
-        if ls < prev_end {
-            break;
-        }
-        let line = text[ls..cur].trim_end();
-        let marker = |m: &str| line.strip_prefix(m).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
-        if marker("---") || line.starts_with('%') {
-            boundary = ls;
-        } else if marker("...") {
-            break;
-        } else if !(line.trim_start().is_empty() || line.trim_start().starts_with('#')) {
-            break;
-        }
-        cur = ls;
-    }
-    boundary
 }
 
 /// The output of [`fix_source`], built document by document.
@@ -584,11 +556,11 @@ fn self_check(
         let Some(orig) = original.docs[di].as_ref().filter(|_| !ops.is_empty()) else {
             // Untouched: the document's text must be too.
             if old.get(b_start..b_end) != new.get(a.start..a.end) {
-                return Err(format!("document {di} changed without an edit"));
+                return Err("a document changed without an edit".to_owned());
             }
             continue;
         };
-        let Ok(a_root) = &a.root else { return Err(format!("document {di} no longer parses")) };
+        let Ok(a_root) = &a.root else { return Err("the edited document no longer parses".to_owned()) };
         let has_items = orig.resources.iter().any(|r| r.item.is_some());
         let mut doc = orig.json.clone();
         let mut per_item: Vec<(Option<usize>, Vec<J>)> = Vec::new();
@@ -600,19 +572,19 @@ fn self_check(
             let rfc = to_rfc6902(&doc, op);
             let patch: json_patch::Patch =
                 serde_json::from_value(J::Array(vec![rfc.clone()])).map_err(|e| e.to_string())?;
-            json_patch::patch(&mut doc, &patch).map_err(|e| format!("document {di}: patch does not apply: {e}"))?;
+            json_patch::patch(&mut doc, &patch).map_err(|e| format!("patch does not apply: {e}"))?;
             match per_item.iter_mut().find(|(i, _)| *i == item) {
                 Some((_, list)) => list.push(rfc),
                 None => per_item.push((item, vec![rfc])),
             }
         }
         if orig.is_json && new.get(a.start..a.end).is_none_or(|t| serde_json::from_str::<J>(t).is_err()) {
-            return Err(format!("document {di} was JSON and the edited text is not"));
+            return Err("the document was JSON and the edited text is not".to_owned());
         }
         let actual = a_root.to_json();
         if doc != actual {
             let diff = serde_json::to_string(&json_patch::diff(&doc, &actual)).unwrap_or_default();
-            return Err(format!("document {di}: the edited text does not match the intended change: {diff}"));
+            return Err(format!("the edited text does not match the intended change: {diff}"));
         }
         for (item, patch) in per_item {
             let mut entry = orig.resources.iter().find(|r| r.item == item).cloned().unwrap_or(PatchEntry {

@@ -88,6 +88,8 @@ pub fn parse_each(
     let mut parser = Parser::new_from_str_with_options(src, parser_options(limits));
     let mut stream = Stream::default();
     let mut builder: Option<Builder> = None;
+    // Where the previous document ended (its `...` included).
+    let mut last_end = 0;
     loop {
         let (event, span) = match parser.next_event() {
             None => break,
@@ -129,10 +131,12 @@ pub fn parse_each(
                     let (rebuild, doc_start) = (b.rebuild, b.doc_start);
                     if let Some(mut doc) = b.finish() {
                         if rebuild && doc.root.is_ok() {
-                            // Read it again in full (a later `kind` may make it a workload).
-                            let region = src.get(doc_start..doc.end.max(doc_start)).unwrap_or("");
+                            // Read it again in full (a later `kind` may make it a workload), from
+                            // its directives on.
+                            let from = document_text_start(src, last_end, doc.start).min(doc_start);
+                            let region = src.get(from..doc.end.max(from)).unwrap_or("");
                             if let Some(mut full) = parse_stream(region, limits).docs.into_iter().next() {
-                                shift_doc(&mut full, doc_start as isize);
+                                shift_doc(&mut full, from as isize);
                                 doc = full;
                             }
                         }
@@ -140,6 +144,7 @@ pub fn parse_each(
                         on_doc(doc);
                     }
                 }
+                last_end = range.end.max(last_end);
             }
             event => {
                 if let Some(b) = builder.as_mut() {
@@ -161,6 +166,34 @@ fn parser_options(limits: &Limits) -> granit_parser::Options {
     options.bom_inside_document_as_content = true;
     options.block_scalar_eof_without_line_feed = true;
     options
+}
+
+/// Where the text of the document whose first node starts at `next` begins (its directives
+/// included), given that the previous document's content ends at `prev_end`: at the first `%` directive or `---` marker line of the lines right
+/// before `next` that hold nothing else (blank lines, comments, markers), or at the start of
+/// `next`'s own line. Comments above a `---` stay with the document before it.
+pub fn document_text_start(text: &str, prev_end: usize, next: usize) -> usize {
+    let line_start = |pos: usize| text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let own = line_start(next.min(text.len())).max(prev_end);
+    let mut boundary = own;
+    let mut cur = own;
+    while cur > prev_end {
+        let ls = line_start(cur - 1);
+        if ls < prev_end {
+            break;
+        }
+        let line = text[ls..cur].trim_end();
+        let marker = |m: &str| line.strip_prefix(m).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
+        if marker("---") || line.starts_with('%') {
+            boundary = ls;
+        } else if marker("...") {
+            break;
+        } else if !(line.trim_start().is_empty() || line.trim_start().starts_with('#')) {
+            break;
+        }
+        cur = ls;
+    }
+    boundary
 }
 
 fn scan_message(err: &granit_parser::ScanError) -> String {
