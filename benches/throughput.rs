@@ -166,6 +166,10 @@ fn main() {
     );
 
     println!();
+    single_stream(&sources, &policy, &limits, runs);
+    println!();
+    large_lists(&policy, &limits, runs);
+    println!();
     peak_memory(&sources, &policy, &limits);
     println!();
     println!("load average at the end: {} (other work on the machine skews the figures)", load_average());
@@ -277,6 +281,124 @@ fn measure_interleaved(runs: usize, cases: &mut [Case]) -> Vec<(Duration, usize)
             (t[t.len() / 2], n)
         })
         .collect()
+}
+
+/// The first `target` bytes' worth of `sources` (whole files) as one multi-document stream, and
+/// the files it was made of.
+fn stream_of(sources: &[Source], target: usize) -> (Source, Vec<Source>) {
+    let mut one = String::with_capacity(target + target / 8);
+    let mut parts = Vec::new();
+    for s in sources {
+        if one.len() >= target {
+            break;
+        }
+        one.push_str(&s.text);
+        if !s.text.ends_with('\n') {
+            one.push('\n');
+        }
+        one.push_str("---\n");
+        parts.push(s.clone());
+    }
+    (Source { name: "stream.yaml".into(), path: None, text: one }, parts)
+}
+
+/// One stream of growing size against the same bytes as separate files: throughput must not fall
+/// as the stream grows (linear time), and the CLI's peak RSS stays within the goals
+/// (`fix` ≤ 3× the file + 30 MB, `check` ≤ 2× + 30 MB).
+fn single_stream(sources: &[Source], policy: &Policy, limits: &Limits, runs: usize) {
+    let choice = podsec::fix::Choice::default();
+    let bin = env!("CARGO_BIN_EXE_podsec");
+    let dir = tempfile::tempdir().expect("temp dir");
+    println!("single stream (1 thread; the same documents as one file, and as the files they came from)");
+    println!();
+    println!(
+        "| stream MB | bare parse MB/s | check MB/s | check / files | fix MB/s | fix / files | fix ms/MB | `fix --stdout` RSS MB (goal) | `check` RSS MB (goal) |"
+    );
+    println!(
+        "|-----------|-----------------|------------|---------------|----------|-------------|-----------|------------------------------|-----------------------|"
+    );
+    let total: usize = sources.iter().map(|s| s.text.len()).sum();
+    for mb in [1usize, 5, 10, 25, 50] {
+        if mb * 1_000_000 > total + 1_000_000 {
+            break;
+        }
+        let (stream, parts) = stream_of(sources, mb * 1_000_000);
+        let size = stream.text.len() as f64 / MB;
+        let check = |s: &Source| {
+            engine::check_each(s, policy, limits, |root, rs| podsec::fix::classify(root, rs, policy, &choice)).0.len()
+        };
+        let fix = |s: &Source| podsec::fix::fix_source(s, policy, &choice, limits).applied.len();
+        let mut cases: Vec<Case> = vec![
+            ("parse", Box::new(|| bare_parse(&stream.text))),
+            ("check stream", Box::new(|| check(&stream))),
+            ("check files", Box::new(|| parts.iter().map(check).sum())),
+            ("fix stream", Box::new(|| fix(&stream))),
+            ("fix files", Box::new(|| parts.iter().map(fix).sum())),
+        ];
+        let m = measure_interleaved(runs, &mut cases);
+        let rate = |i: usize| size / m[i].0.as_secs_f64();
+        let path = dir.path().join(format!("stream{mb}.yaml"));
+        std::fs::write(&path, &stream.text).expect("write stream");
+        let arg = path.display().to_string();
+        let (_, fix_rss) = run_measured(bin, &["fix", "--stdout", &arg]);
+        let (_, check_rss) = run_measured(bin, &["check", "--format", "json", &arg]);
+        let (fix_rss, check_rss) = (fix_rss as f64 / MB, check_rss as f64 / MB);
+        let (fix_goal, check_goal) = (3.0 * size + 30.0, 2.0 * size + 30.0);
+        let verdict = |v: f64, goal: f64| if v <= goal { "met" } else { "MISSED" };
+        println!(
+            "| {size:>9.1} | {:>15.1} | {:>10.1} | {:>13.2} | {:>8.1} | {:>11.2} | {:>9.1} | {fix_rss:>6.1} ({fix_goal:>5.1} {:<6}) | {check_rss:>5.1} ({check_goal:>5.1} {:<6}) |",
+            rate(0),
+            rate(1),
+            m[2].0.as_secs_f64() / m[1].0.as_secs_f64(),
+            rate(3),
+            m[4].0.as_secs_f64() / m[3].0.as_secs_f64(),
+            m[3].0.as_secs_f64() * 1e3 / size,
+            verdict(fix_rss, fix_goal),
+            verdict(check_rss, check_goal),
+        );
+    }
+    println!("(\"/ files\": time of the same bytes as files divided by the stream's: ≥ 0.5 is the goal, 1.0 = no cost for one stream)");
+}
+
+/// A `List` of N Pods, with `containers` in flow and in block style, against the same Pods as N
+/// documents: `fix` must stay linear in N (goal: within 2× of the documents).
+fn large_lists(policy: &Policy, limits: &Limits, runs: usize) {
+    let choice = podsec::fix::Choice::default();
+    let pod = |i: usize, flow: bool, indent: &str| {
+        let containers = if flow {
+            format!("{indent}  containers: [{{name: app, image: \"nginx:1.{i}\", ports: [{{containerPort: 80}}]}}]\n")
+        } else {
+            format!("{indent}  containers:\n{indent}  - name: app\n{indent}    image: \"nginx:1.{i}\"\n{indent}    ports:\n{indent}    - containerPort: 80\n")
+        };
+        format!("apiVersion: v1\n{indent}kind: Pod\n{indent}metadata:\n{indent}  name: p{i}\n{indent}spec:\n{containers}")
+    };
+    println!("`fix` of a List of N Pods against the same Pods as N documents (1 thread)");
+    println!();
+    println!("| N     | style | List ms | documents ms | List / documents |");
+    println!("|-------|-------|---------|--------------|------------------|");
+    for n in [1000usize, 2000, 4000] {
+        for flow in [true, false] {
+            let list = (0..n).fold(String::from("apiVersion: v1\nkind: List\nitems:\n"), |mut acc, i| {
+                acc.push_str("- ");
+                acc.push_str(&pod(i, flow, "  "));
+                acc
+            });
+            let docs = (0..n).map(|i| pod(i, flow, "")).collect::<Vec<_>>().join("---\n");
+            let list = Source { name: "list.yaml".into(), path: None, text: list };
+            let docs = Source { name: "docs.yaml".into(), path: None, text: docs };
+            let fix = |s: &Source| podsec::fix::fix_source(s, policy, &choice, limits).applied.len();
+            let mut cases: Vec<Case> = vec![("list", Box::new(|| fix(&list))), ("docs", Box::new(|| fix(&docs)))];
+            let m = measure_interleaved(runs, &mut cases);
+            assert_eq!(m[0].1, m[1].1, "the List and the documents get the same fixes");
+            println!(
+                "| {n:<5} | {:<5} | {:>7.0} | {:>12.0} | {:>16.2} |",
+                if flow { "flow" } else { "block" },
+                m[0].0.as_secs_f64() * 1e3,
+                m[1].0.as_secs_f64() * 1e3,
+                m[0].0.as_secs_f64() / m[1].0.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// Peak RSS of the release binary on the corpus written out as files, and on one large file.
