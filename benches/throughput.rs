@@ -237,7 +237,7 @@ fn repeat(files: &[(String, String)], target: usize) -> Vec<Source> {
                 break 'outer;
             }
             total += text.len();
-            out.push(Source { name: format!("rep{rep}/{name}"), path: None, text: text.clone() });
+            out.push(Source { name: format!("rep{rep}/{name}"), path: None, text: text.clone(), ..Default::default() });
         }
     }
     out
@@ -299,7 +299,7 @@ fn stream_of(sources: &[Source], target: usize) -> (Source, Vec<Source>) {
         one.push_str("---\n");
         parts.push(s.clone());
     }
-    (Source { name: "stream.yaml".into(), path: None, text: one }, parts)
+    (Source { name: "stream.yaml".into(), path: None, text: one, ..Default::default() }, parts)
 }
 
 /// One stream of growing size against the same bytes as separate files: throughput must not fall
@@ -357,7 +357,9 @@ fn single_stream(sources: &[Source], policy: &Policy, limits: &Limits, runs: usi
             verdict(check_rss, check_goal),
         );
     }
-    println!("(\"/ files\": time of the same bytes as files divided by the stream's: ≥ 0.5 is the goal, 1.0 = no cost for one stream)");
+    println!(
+        "(\"/ files\": time of the same bytes as files divided by the stream's: ≥ 0.5 is the goal, 1.0 = no cost for one stream)"
+    );
 }
 
 /// A `List` of N Pods, with `containers` in flow and in block style, against the same Pods as N
@@ -368,9 +370,13 @@ fn large_lists(policy: &Policy, limits: &Limits, runs: usize) {
         let containers = if flow {
             format!("{indent}  containers: [{{name: app, image: \"nginx:1.{i}\", ports: [{{containerPort: 80}}]}}]\n")
         } else {
-            format!("{indent}  containers:\n{indent}  - name: app\n{indent}    image: \"nginx:1.{i}\"\n{indent}    ports:\n{indent}    - containerPort: 80\n")
+            format!(
+                "{indent}  containers:\n{indent}  - name: app\n{indent}    image: \"nginx:1.{i}\"\n{indent}    ports:\n{indent}    - containerPort: 80\n"
+            )
         };
-        format!("apiVersion: v1\n{indent}kind: Pod\n{indent}metadata:\n{indent}  name: p{i}\n{indent}spec:\n{containers}")
+        format!(
+            "apiVersion: v1\n{indent}kind: Pod\n{indent}metadata:\n{indent}  name: p{i}\n{indent}spec:\n{containers}"
+        )
     };
     println!("`fix` of a List of N Pods against the same Pods as N documents (1 thread)");
     println!();
@@ -384,8 +390,8 @@ fn large_lists(policy: &Policy, limits: &Limits, runs: usize) {
                 acc
             });
             let docs = (0..n).map(|i| pod(i, flow, "")).collect::<Vec<_>>().join("---\n");
-            let list = Source { name: "list.yaml".into(), path: None, text: list };
-            let docs = Source { name: "docs.yaml".into(), path: None, text: docs };
+            let list = Source { name: "list.yaml".into(), path: None, text: list, ..Default::default() };
+            let docs = Source { name: "docs.yaml".into(), path: None, text: docs, ..Default::default() };
             let fix = |s: &Source| podsec::fix::fix_source(s, policy, &choice, limits).applied.len();
             let mut cases: Vec<Case> = vec![("list", Box::new(|| fix(&list))), ("docs", Box::new(|| fix(&docs)))];
             let m = measure_interleaved(runs, &mut cases);
@@ -427,7 +433,7 @@ fn peak_memory(sources: &[Source], policy: &Policy, limits: &Limits) {
     std::fs::write(&single, &one).expect("write single file");
     // Sanity: the single stream holds as many resources as the files did.
     let in_files: usize = sources.par_iter().map(|s| engine::check_source(s, policy, limits).resources.len()).sum();
-    let as_one = Source { name: "all.yaml".into(), path: None, text: one };
+    let as_one = Source { name: "all.yaml".into(), path: None, text: one, ..Default::default() };
     // Where a single stream's memory goes: the span tree of every document is held until the file
     // is done (`check_source` parses the whole stream, then evaluates it).
     let (checked, _, check_peak) = heap(|| engine::check_source(&as_one, policy, limits));

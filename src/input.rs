@@ -2,14 +2,39 @@
 
 use std::path::{Path, PathBuf};
 
+/// How an input's bytes encode its text (kubectl reads UTF-8, and UTF-16 behind a byte-order
+/// mark, as `unicode.BOMOverride` does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Encoding {
+    /// `text` in this encoding (a UTF-16 text keeps its byte-order mark: it is the text's first
+    /// character, U+FEFF).
+    pub fn encode(self, text: &str) -> std::borrow::Cow<'_, [u8]> {
+        let units = text.encode_utf16();
+        match self {
+            Encoding::Utf8 => text.as_bytes().into(),
+            Encoding::Utf16Le => units.flat_map(u16::to_le_bytes).collect::<Vec<u8>>().into(),
+            Encoding::Utf16Be => units.flat_map(u16::to_be_bytes).collect::<Vec<u8>>().into(),
+        }
+    }
+}
+
 /// One input file, read whole.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Source {
     /// The path as the user gave it (or as found under a directory they gave), `-` for stdin.
     pub name: String,
     /// The real path, `None` for stdin.
     pub path: Option<PathBuf>,
     pub text: String,
+    /// How the file was encoded (`fix` writes it back the same way).
+    pub encoding: Encoding,
 }
 
 /// An input that could not be used at all.
@@ -121,21 +146,41 @@ pub fn read(name: &str, path: Option<&Path>) -> Result<Source, InputError> {
         None => stdin_bytes(),
     }
     .map_err(|e| InputError { name: name.to_owned(), message: io_message(&e), line: None })?;
-    let text =
+    let (text, encoding) =
         decode(bytes).map_err(|(message, line)| InputError { name: name.to_owned(), message, line: Some(line) })?;
-    Ok(Source { name: name.to_owned(), path: path.map(Path::to_path_buf), text })
+    Ok(Source { name: name.to_owned(), path: path.map(Path::to_path_buf), text, encoding })
 }
 
 /// The text of a file, or why it is not text (with the line where that shows).
-fn decode(bytes: Vec<u8>) -> Result<String, (String, usize)> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(("UTF-16 is not supported; save the file as UTF-8".into(), 1));
+fn decode(bytes: Vec<u8>) -> Result<(String, Encoding), (String, usize)> {
+    let utf16 = match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => Some((Encoding::Utf16Le, u16::from_le_bytes as fn([u8; 2]) -> u16)),
+        Some([0xFE, 0xFF]) => Some((Encoding::Utf16Be, u16::from_be_bytes as fn([u8; 2]) -> u16)),
+        _ => None,
+    };
+    if let Some((encoding, unit)) = utf16 {
+        if bytes.len() % 2 != 0 {
+            let line = 1 + bytes.chunks(2).filter(|c| c.len() == 2 && unit([c[0], c[1]]) == 0x0A).count();
+            return Err(("UTF-16 file with an odd number of bytes (truncated?)".into(), line));
+        }
+        let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+        let mut text = String::with_capacity(bytes.len() / 2);
+        for c in char::decode_utf16(units) {
+            match c {
+                Ok('\0') | Err(_) => {
+                    let line = 1 + text.matches('\n').count();
+                    return Err(("not valid UTF-16 (a NUL or an unpaired surrogate)".into(), line));
+                }
+                Ok(c) => text.push(c),
+            }
+        }
+        return Ok((text, encoding));
     }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count();
         return Err((format!("binary file (NUL byte at offset {pos}); not a manifest"), line));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map(|t| (t, Encoding::Utf8)).map_err(|e| {
         let pos = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..pos].iter().filter(|&&b| b == b'\n').count();
         (format!("not valid UTF-8 (byte offset {pos})"), line)

@@ -484,7 +484,7 @@ fn a_large_list_with_conflicting_edits_is_fixed_quickly() {
             "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n  spec:\n    securityContext:\n      runAsUser: 0\n    containers:\n    - name: c\n      image: x\n"
         ));
     }
-    let src = Source { name: "list.yaml".into(), path: None, text };
+    let src = Source { name: "list.yaml".into(), path: None, text, ..Default::default() };
     let started = std::time::Instant::now();
     let result = fix(&src, &policy("restricted", "latest"), true);
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
@@ -577,4 +577,42 @@ fn unserved_api_versions_are_errors() {
     let (code, _, _) = podsec(&["fix", "v.yaml"], dir.path(), None);
     assert_eq!(code, 2);
     assert_eq!(std::fs::read_to_string(dir.path().join("v.yaml")).unwrap(), text, "nothing written");
+}
+
+/// A UTF-16 file with a byte-order mark (as some Windows editors save) is read as kubectl reads it,
+/// and written back in the same encoding, BOM and line endings kept; an odd byte count is an error.
+#[test]
+fn utf16_files_are_read_and_written_back_as_utf16() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: p # caf\u{e9} \u{1F600}\r\nspec:\r\n  containers:\r\n  - name: a\r\n    image: x\r\n";
+    type Enc = fn(&str) -> Vec<u8>;
+    let le: Enc = |t| t.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Enc = |t| t.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (name, enc, dec) in [
+        ("le.yaml", le, u16::from_le_bytes as fn([u8; 2]) -> u16),
+        ("be.yaml", be, u16::from_be_bytes as fn([u8; 2]) -> u16),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, enc(text)).unwrap();
+        let (code, out, err) = podsec(&["check", name], dir.path(), None);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains(&format!("{name}:7:5: allowPrivilegeEscalation")), "{out}");
+        let (code, _, err) = podsec(&["fix", name], dir.path(), None);
+        assert_eq!(code, 0, "{err}");
+        let bytes = std::fs::read(&path).unwrap();
+        let units: Vec<u16> = bytes.chunks_exact(2).map(|c| dec([c[0], c[1]])).collect();
+        let fixed = String::from_utf16(&units).expect("still UTF-16");
+        assert!(fixed.starts_with(&text[..text.find("spec:").unwrap()]), "BOM, CRLF, comment kept: {fixed:?}");
+        assert!(fixed.contains("allowPrivilegeEscalation: false\r\n"), "{fixed:?}");
+        assert_eq!(bytes, enc(&fixed), "the same encoding");
+        // Fixed, it is left byte for byte.
+        let (code, _, _) = podsec(&["fix", name], dir.path(), None);
+        assert_eq!((code, std::fs::read(&path).unwrap()), (0, bytes));
+    }
+    let mut odd = le(text);
+    odd.push(b'x');
+    std::fs::write(dir.path().join("odd.yaml"), odd).unwrap();
+    let (code, _, err) = podsec(&["check", "odd.yaml"], dir.path(), None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("odd.yaml:") && err.contains("odd number of bytes"), "{err}");
 }

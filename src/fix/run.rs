@@ -238,7 +238,7 @@ fn fix_file(
         }
         if write_in_place
             && let Some(p) = path
-            && let Err(e) = write_atomic(p, &result.text)
+            && let Err(e) = write_atomic(p, &src.encoding.encode(&result.text))
         {
             out.errors.push(format!("{name}: error: could not write: {e}; the file is unchanged"));
         }
@@ -247,15 +247,15 @@ fn fix_file(
     out
 }
 
-/// Write `text` to `path` whole or not at all: a temporary file in the same directory, the original's
+/// Write `bytes` to `path` whole or not at all: a temporary file in the same directory, the original's
 /// permissions, then a rename over the original (the target of a symlink, not the link).
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // Through a symlink, the file to replace is its target (the link stays a link).
     let real = std::fs::canonicalize(path)?;
     let path = real.as_path();
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new().prefix(".podsec-").suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
+    tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     let perms = std::fs::metadata(path)?.permissions();
     std::fs::set_permissions(tmp.path(), perms)?;
