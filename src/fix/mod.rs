@@ -342,8 +342,6 @@ fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice:
     // Ops applied per document, in order, for the RFC 6902 patch.
     let mut doc_ops: Vec<Vec<Op>> = current.stream.docs.iter().map(|_| Vec::new()).collect();
     let mut rounds = 0;
-    // The chunk as it was, kept for the case that the self-check refuses the fix.
-    let mut first: Option<engine::Checked> = None;
     while rounds < MAX_ROUNDS {
         rounds += 1;
         let mut splices: Vec<Splice> = Vec::new();
@@ -397,16 +395,14 @@ fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice:
         // The chunk is parsed again whole (its directives included).
         let keep = |kind: &str| policy.reads_kind(kind);
         let stream = yaml::parse_stream_keeping(&new_text, limits, Some(&keep));
-        let next = engine::evaluate_stream("", stream, policy);
-        let was = std::mem::replace(&mut current, next);
-        first.get_or_insert(was);
+        current = engine::evaluate_stream("", stream, policy);
         text = new_text;
     }
     let after = current;
     let mut bug = None;
     let mut patches = Vec::new();
     if doc_ops.iter().any(|o| !o.is_empty()) {
-        match self_check(chunk, &text, &original, &after, &doc_ops) {
+        match self_check(chunk, &text, &mut original, &after, &doc_ops) {
             Ok(p) => patches = p,
             Err(e) => bug = Some(e),
         }
@@ -419,9 +415,15 @@ fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice:
             bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
         }
     }
-    // Refused: what remains is everything planned on the chunk as it was.
-    let remaining_before =
-        if bug.is_some() { remaining_of(first.as_ref().unwrap_or(&after), policy, choice, &[]) } else { Vec::new() };
+    // Refused: what remains is everything planned on the chunk as it was (read again: its tree is
+    // not kept through the rounds, so that a large document is held once).
+    let remaining_before = if bug.is_some() {
+        let keep = |kind: &str| policy.reads_kind(kind);
+        let again = engine::evaluate_stream("", yaml::parse_stream_keeping(chunk, limits, Some(&keep)), policy);
+        remaining_of(&again, policy, choice, &[])
+    } else {
+        Vec::new()
+    };
     ChunkFix { text, applied, remaining, patches, after: after.resources, before, remaining_before, bug }
 }
 
@@ -543,7 +545,7 @@ pub fn classify(root: &Node, resources: &mut [Resource], policy: &Policy, choice
 fn self_check(
     old: &str,
     new: &str,
-    original: &Original,
+    original: &mut Original,
     after: &engine::Checked,
     doc_ops: &[Vec<Op>],
 ) -> Result<Vec<PatchEntry>, String> {
@@ -553,7 +555,7 @@ fn self_check(
     let mut entries = Vec::new();
     for (di, (&(b_start, b_end), a)) in original.spans.iter().zip(&after.stream.docs).enumerate() {
         let ops = &doc_ops[di];
-        let Some(orig) = original.docs[di].as_ref().filter(|_| !ops.is_empty()) else {
+        let Some(orig) = original.docs[di].as_mut().filter(|_| !ops.is_empty()) else {
             // Untouched: the document's text must be too.
             if old.get(b_start..b_end) != new.get(a.start..a.end) {
                 return Err("a document changed without an edit".to_owned());
@@ -562,7 +564,7 @@ fn self_check(
         };
         let Ok(a_root) = &a.root else { return Err("the edited document no longer parses".to_owned()) };
         let has_items = orig.resources.iter().any(|r| r.item.is_some());
-        let mut doc = orig.json.clone();
+        let mut doc = std::mem::take(&mut orig.json);
         let mut per_item: Vec<(Option<usize>, Vec<J>)> = Vec::new();
         for op in ops {
             let item = match op.route.as_slice() {
