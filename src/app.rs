@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check(args),
         Command::Fix(args) => crate::fix::run::fix(args),
         Command::Explain { id } => explain(id.as_deref()),
+        Command::DumpJson { paths } => crate::dump::run(&paths_or_stdin(&paths)),
     }
 }
 

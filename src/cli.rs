@@ -33,6 +33,12 @@ pub enum Command {
         /// A PSA check id.
         id: Option<String>,
     },
+    /// Print every document as podsec reads it, one JSON line each (for comparing YAML readers).
+    #[command(hide = true)]
+    DumpJson {
+        /// Files or directories (as for `check`); `-` or nothing reads stdin.
+        paths: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

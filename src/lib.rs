@@ -4,6 +4,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod docs;
+pub mod dump;
 pub mod edit;
 pub mod engine;
 pub mod fix;
