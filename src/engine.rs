@@ -269,12 +269,11 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         }
         return Outcome::Skipped { kind };
     };
+    let decoded = match k8s::check_object(&api_version, &kind, object) {
+        Ok(decoded) => decoded,
+        Err(e) => return error(e.message, e.span),
+    };
     let meta = object.field("metadata");
-    if let Some(m) = meta
-        && let Err(e) = k8s::check_types(Some((m, "metadata")), None)
-    {
-        return error(e.message, e.span);
-    }
     let namespace = meta.and_then(|m| m.get("namespace")).and_then(Node::as_str).map(str::to_owned);
     let name = meta.and_then(|m| m.get("name")).and_then(Node::as_str).map(str::to_owned);
     let (level, version) = policy.for_namespace(namespace.as_deref());
@@ -301,7 +300,7 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         }
         let (meta_path, spec_path) = (dotted("metadata"), dotted("spec"));
         let template_meta = pod_meta.filter(|_| !template.is_empty()).map(|m| (m, meta_path.as_str()));
-        if let Err(e) = k8s::check_types(template_meta, spec.map(|s| (s, spec_path.as_str()))) {
+        if !decoded && let Err(e) = k8s::check_types(template_meta, spec.map(|s| (s, spec_path.as_str()))) {
             return error(e.message, e.span);
         }
         let empty_spec = Node::new(Value::Map(Vec::new()), tmpl.span);
