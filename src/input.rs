@@ -159,7 +159,7 @@ fn decode(bytes: Vec<u8>) -> Result<(String, Encoding), (String, usize)> {
         _ => None,
     };
     if let Some((encoding, unit)) = utf16 {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             let line = 1 + bytes.chunks(2).filter(|c| c.len() == 2 && unit([c[0], c[1]]) == 0x0A).count();
             return Err(("UTF-16 file with an odd number of bytes (truncated?)".into(), line));
         }

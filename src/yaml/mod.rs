@@ -186,9 +186,8 @@ pub fn document_text_start(text: &str, prev_end: usize, next: usize) -> usize {
         let marker = |m: &str| line.strip_prefix(m).is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
         if marker("---") || line.starts_with('%') {
             boundary = ls;
-        } else if marker("...") {
-            break;
-        } else if !(line.trim_start().is_empty() || line.trim_start().starts_with('#')) {
+        } else if marker("...") || !(line.trim_start().is_empty() || line.trim_start().starts_with('#')) {
+            // The previous document's end marker, or its content.
             break;
         }
         cur = ls;
