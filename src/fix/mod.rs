@@ -43,11 +43,12 @@ pub struct PatchEntry {
 pub struct FileFix {
     /// The fixed text (equal to the input when nothing changed).
     pub text: String,
+    /// The fixes applied (their ops only with [`Choice::details`]).
     pub applied: Vec<Applied>,
     /// Fixes not applied: manual, unsafe without `--unsafe-fixes`, or refused by the editor.
     pub remaining: Vec<Applied>,
     pub patches: Vec<PatchEntry>,
-    /// Verdicts on the fixed text, positioned in it.
+    /// Verdicts on the fixed text, positioned in it (only with [`Choice::details`]).
     pub after: Vec<Resource>,
     /// The file is a template (Helm, Go `{{ }}`): the line that shows it; nothing was fixed.
     pub template_line: Option<usize>,
@@ -66,6 +67,10 @@ pub struct Choice {
     pub options: FixOptions,
     /// Label the input's Namespaces with the enforce level (`--label-namespaces`).
     pub label_namespaces: bool,
+    /// Keep the details of the result: the ops of every applied fix and the verdicts on the fixed
+    /// text ([`FileFix::after`]). Tests and tools read them; the CLI does not, and on a large
+    /// stream they would outweigh the text.
+    pub details: bool,
 }
 
 fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -> Vec<Fix> {
@@ -199,8 +204,10 @@ impl<'a> Stitch<'a> {
             for mut r in local {
                 r.doc = di;
                 self.errors.push(r.clone());
-                shift_resource(&mut r, base as isize - start as isize);
-                self.after.push(r);
+                if self.choice.details {
+                    shift_resource(&mut r, base as isize - start as isize);
+                    self.after.push(r);
+                }
             }
             self.out.push_str(chunk);
             return;
@@ -223,13 +230,19 @@ impl<'a> Stitch<'a> {
                 (chunk.to_owned(), fixed.before)
             }
             None => {
-                self.applied.extend(fixed.applied.into_iter().map(|a| Applied { doc: di, ..a }));
+                let details = self.choice.details;
+                self.applied.extend(
+                    fixed
+                        .applied
+                        .into_iter()
+                        .map(|a| if details { Applied { doc: di, ..a } } else { without_ops(a, di) }),
+                );
                 self.remaining.extend(fixed.remaining.into_iter().map(|a| without_ops(a, di)));
                 self.patches.extend(fixed.patches.into_iter().map(|p| PatchEntry { doc: di, ..p }));
                 (fixed.text, fixed.after)
             }
         };
-        for mut r in after {
+        for mut r in after.into_iter().filter(|_| self.choice.details) {
             r.doc = di;
             shift_resource(&mut r, base as isize);
             self.after.push(r);
@@ -249,9 +262,11 @@ impl<'a> Stitch<'a> {
                 outcome: Outcome::Error { message: fatal.message, span, pos: Default::default() },
             };
             self.errors.push(r.clone());
-            let mut moved = r;
-            shift_resource(&mut moved, self.out.len() as isize - self.text.len() as isize);
-            self.after.push(moved);
+            if self.choice.details {
+                let mut moved = r;
+                shift_resource(&mut moved, self.out.len() as isize - self.text.len() as isize);
+                self.after.push(moved);
+            }
         }
         engine::locate(self.text, &mut self.errors);
         engine::locate(&self.out, &mut self.after);

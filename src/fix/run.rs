@@ -54,6 +54,7 @@ pub fn fix(args: FixArgs) -> i32 {
         unsafe_fixes: args.unsafe_fixes,
         options: FixOptions { run_as_user: args.run_as_user },
         label_namespaces: args.label_namespaces,
+        details: false,
     };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
     let mode = Mode { write_in_place, diff: args.diff, patches: args.format == Some(FixFormat::JsonPatch) };
@@ -120,9 +121,14 @@ pub fn fix(args: FixArgs) -> i32 {
         policy.version,
         if remaining == 1 { "s" } else { "" },
     ));
-    for (name, lines) in &summaries {
+    // The remaining fixes are written straight out (on a large stream they are many), then the notes.
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    let _ = err.write_all(stderr.as_bytes());
+    stderr.clear();
+    let any_unsafe = summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("[unsafe]")));
+    for (name, lines) in summaries {
         for r in lines {
-            stderr.push_str(&format!("  {name}: {r}\n"));
+            let _ = writeln!(err, "  {name}: {r}");
         }
     }
     if choice.options.run_as_user.is_none() && adds_run_as_non_root {
@@ -130,10 +136,11 @@ pub fn fix(args: FixArgs) -> i32 {
             "  note: with runAsNonRoot the kubelet refuses to start images whose USER is root or a name: give the image a numeric USER, or pass --run-as-user UID\n",
         );
     }
-    if !args.unsafe_fixes && summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("[unsafe]"))) {
+    if !args.unsafe_fixes && any_unsafe {
         stderr.push_str("  (run with --unsafe-fixes to apply the unsafe ones)\n");
     }
-    let _ = std::io::stderr().write_all(stderr.as_bytes());
+    let _ = err.write_all(stderr.as_bytes());
+    let _ = err.flush();
     if errors > 0 {
         EXIT_ERROR
     } else if remaining > 0 || (args.check && changed > 0) {
