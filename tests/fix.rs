@@ -18,7 +18,7 @@ fn policy(level: &str, version: &str) -> Policy {
 }
 
 fn choice(unsafe_fixes: bool) -> Choice {
-    Choice { unsafe_fixes, details: true, ..Choice::default() }
+    Choice { unsafe_fixes, details: true, patches: true, ..Choice::default() }
 }
 
 fn read(path: &Path) -> Source {

@@ -71,6 +71,9 @@ pub struct Choice {
     /// text ([`FileFix::after`]). Tests and tools read them; the CLI does not, and on a large
     /// stream they would outweigh the text.
     pub details: bool,
+    /// Keep the RFC 6902 patch of every changed resource ([`FileFix::patches`], for
+    /// `--format json-patch`).
+    pub patches: bool,
 }
 
 fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -> Vec<Fix> {
@@ -232,13 +235,12 @@ impl<'a> Stitch<'a> {
             None => {
                 let details = self.choice.details;
                 self.applied.extend(
-                    fixed
-                        .applied
-                        .into_iter()
-                        .map(|a| if details { Applied { doc: di, ..a } } else { without_ops(a, di) }),
+                    fixed.applied.into_iter().map(|a| if details { Applied { doc: di, ..a } } else { counted(a, di) }),
                 );
                 self.remaining.extend(fixed.remaining.into_iter().map(|a| without_ops(a, di)));
-                self.patches.extend(fixed.patches.into_iter().map(|p| PatchEntry { doc: di, ..p }));
+                if self.choice.patches || details {
+                    self.patches.extend(fixed.patches.into_iter().map(|p| PatchEntry { doc: di, ..p }));
+                }
                 (fixed.text, fixed.after)
             }
         };
@@ -288,6 +290,11 @@ impl<'a> Stitch<'a> {
 /// ops address a text that is gone).
 fn without_ops(a: Applied, doc: usize) -> Applied {
     Applied { doc, item: a.item, fix: Fix { ops: Vec::new(), ..a.fix } }
+}
+
+/// An applied fix as the CLI needs it: what it fixed, for the counts (no ops, no note).
+fn counted(a: Applied, doc: usize) -> Applied {
+    Applied { doc, item: a.item, fix: Fix { ops: Vec::new(), note: String::new(), ..a.fix } }
 }
 
 /// Move every span of a verdict by `delta` bytes.

@@ -55,6 +55,7 @@ pub fn fix(args: FixArgs) -> i32 {
         options: FixOptions { run_as_user: args.run_as_user },
         label_namespaces: args.label_namespaces,
         details: false,
+        patches: args.format == Some(FixFormat::JsonPatch),
     };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
     let mode = Mode { write_in_place, diff: args.diff, patches: args.format == Some(FixFormat::JsonPatch) };
