@@ -286,3 +286,109 @@ fn corpus_verdicts_agree() {
     assert!(compared > 2000, "only {compared} documents compared");
     eprintln!("corpus verdicts: {compared} documents agree ({lists} Lists expanded by podsec)");
 }
+
+/// Cases of `testdata/yaml-agreement` where podsec still reads YAML differently from go-yaml v2, each
+/// with why. The list may only shrink: a case that now agrees must be taken off it.
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
+    ("tab-indentation.yaml", "granit-parser's scanner: accepts a tab as block indentation"),
+    (
+        "tab-in-plain-continuation.yaml",
+        "granit-parser's scanner: accepts a tab left of a plain continuation's indentation",
+    ),
+    (
+        "tab-in-block-scalar-indentation.yaml",
+        "granit-parser's scanner: accepts a tab where a block scalar expects indentation spaces",
+    ),
+    (
+        "line-separator-ends-comment.yaml",
+        "granit-parser's scanner: U+2028/U+2029/U+0085 are not line breaks (YAML 1.2), so they do not end a comment",
+    ),
+    (
+        "line-separators-in-quoted-scalars.yaml",
+        "granit-parser's scanner: NEL/LS/PS in quoted scalars are content, not YAML 1.1 line breaks",
+    ),
+    ("nel-in-plain-scalar.yaml", "granit-parser's scanner: NEL does not end a plain scalar's line"),
+    ("bom-at-line-start.yaml", "granit-parser's scanner: a BOM at column 0 inside a document is content, not skipped"),
+    (
+        "comment-after-flow-token.yaml",
+        "granit-parser's scanner: refuses `#` right after `]`, `}` or a closing quote (YAML 1.2's rule)",
+    ),
+    ("yaml-1.2-directive.yaml", "granit-parser's scanner: accepts %YAML 1.2 (go-yaml v2 only 1.1)"),
+    ("unknown-directive.yaml", "granit-parser's scanner: ignores an unknown directive instead of refusing it"),
+    (
+        "directive-ends-document.yaml",
+        "granit-parser's scanner: a directive needs `...` before it, where go-yaml v2 ends the document",
+    ),
+    (
+        "bare-document-after-end-marker.yaml",
+        "granit-parser's scanner: after `...` a bare document is accepted without `---`",
+    ),
+    ("document-end-marker-first.yaml", "granit-parser's scanner: a stream starting with `...` is accepted"),
+    (
+        "top-level-block-scalar-column-0.yaml",
+        "granit-parser's scanner: a top-level block scalar may have content at column 0",
+    ),
+    (
+        "content-after-complete-root.yaml",
+        "granit-parser's parser: content after a complete root fails that document, not the next",
+    ),
+    (
+        "block-scalar-header-at-key-column.yaml",
+        "granit-parser's scanner: refuses a block scalar header at the key's column as a block mapping value",
+    ),
+    (
+        "multiline-implicit-key-in-flow.yaml",
+        "granit-parser's scanner: takes a multi-line implicit key in a flow mapping",
+    ),
+    (
+        "flow-question-mark.yaml",
+        "granit-parser's scanner: `?` inside a flow plain scalar does not end it (go-yaml v2: any `?` in flow)",
+    ),
+];
+
+/// Every document of `testdata/yaml-agreement` reads as go-yaml v2 reads it (`expected.jsonl`: its
+/// JSON, or an error; error texts are not compared), except the known disagreements above.
+#[test]
+fn yaml_agrees_with_go_yaml_v2() {
+    let dir = Path::new("testdata/yaml-agreement");
+    let mut expected: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+    for line in std::fs::read_to_string(dir.join("expected.jsonl")).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = row["file"].as_str().unwrap().to_owned();
+        let docs = expected.entry(file).or_default();
+        assert_eq!(row["doc"].as_u64(), Some(docs.len() as u64), "{line}");
+        docs.push(row);
+    }
+    let files = yaml_files(dir);
+    assert_eq!(files.len(), expected.len(), "every case has its verdict in expected.jsonl");
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let want = expected.get(name).unwrap_or_else(|| panic!("{name}: not in expected.jsonl"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let stream = podsec::yaml::parse_stream(&text, &Limits::default());
+        let mut got: Vec<Result<serde_json::Value, String>> =
+            stream.docs.iter().map(|d| d.root.as_ref().map(|n| n.to_json()).map_err(|e| e.message.clone())).collect();
+        if let Some(e) = &stream.fatal {
+            got.push(Err(e.message.clone()));
+        }
+        let agrees = got.len() == want.len()
+            && got.iter().zip(want).all(|(g, w)| match (g, w.get("json")) {
+                (Ok(json), Some(want)) => json == want,
+                (Err(_), None) => true,
+                _ => false,
+            });
+        let known = KNOWN_DISAGREEMENTS.iter().find(|(f, _)| *f == name);
+        match (agrees, known) {
+            (true, Some(_)) => failures.push(format!("{name}: now agrees; take it off KNOWN_DISAGREEMENTS")),
+            (false, None) => failures.push(format!("{name}: podsec {got:?}, go-yaml v2 {want:?}")),
+            _ => {}
+        }
+    }
+    for (file, _) in KNOWN_DISAGREEMENTS {
+        if !expected.contains_key(*file) {
+            failures.push(format!("{file}: in KNOWN_DISAGREEMENTS but not a case"));
+        }
+    }
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+}

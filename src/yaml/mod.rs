@@ -264,6 +264,9 @@ struct Builder<'l> {
     /// `shared`, as (start, end) pairs, for a constant-time "already there?".
     shared_seen: HashSet<(usize, usize)>,
     nodes: usize,
+    /// go-yaml v2's `decodeCount` and `aliasCount` (its "excessive aliasing" rule).
+    decodes: usize,
+    aliased: usize,
     error: Option<YamlError>,
     /// Which documents get a full tree (by `kind`); `None`: all.
     keep: Option<&'l dyn Fn(&str) -> bool>,
@@ -298,6 +301,8 @@ impl<'l> Builder<'l> {
             shared: Vec::new(),
             shared_seen: HashSet::new(),
             nodes: 0,
+            decodes: 0,
+            aliased: 0,
             error: None,
         }
     }
@@ -329,31 +334,58 @@ impl<'l> Builder<'l> {
                     let raw = self.src.get(range.clone()).unwrap_or("");
                     span.end = span.start + raw.trim_end().len();
                 }
+                let tag_name = yaml_tag(tag.as_deref());
                 // A mapping key stays raw text until we know it is not `<<`.
-                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
-                    let merge = style == Style::Plain && text == "<<" && tag.is_none();
-                    let text = match scalar::resolve(&text, style, core_tag(tag.as_deref())) {
-                        Ok(Value::Bool(b)) => b.to_string(),
-                        Ok(Value::Null) => "null".to_owned(),
-                        Ok(Value::Number(n)) => Node::new(Value::Number(n), span).to_json().to_string(),
+                if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+                    // go-yaml v2 isMerge: `<<` plain and untagged, tagged `!` (still implicit), or `!!merge`.
+                    let merge = text == "<<"
+                        && match tag.as_deref() {
+                            None => style == Style::Plain,
+                            Some(t) => t.parts() == ("", "!") || tag_name.as_deref() == Some("merge"),
+                        };
+                    let value = scalar::resolve(&text, style, tag_name.as_deref());
+                    let text = match value {
                         // The string `resolve` already copied (one allocation per key, not two).
-                        Ok(Value::String(s, _)) => s,
-                        _ => text.into_owned(),
+                        Ok(Value::String(s, _)) if anchor == 0 => Ok(s),
+                        Err(scalar::Unrepresentable(m)) => match m {
+                            scalar::POS_INF => Ok(".inf".to_owned()),
+                            scalar::NEG_INF => Ok("-.inf".to_owned()),
+                            scalar::NAN => Ok(".nan".to_owned()),
+                            _ => Err(m.to_owned()),
+                        },
+                        Ok(value) => {
+                            let text = key_text(&value);
+                            if anchor != 0 {
+                                self.anchors.insert(anchor, Node::new(value, span));
+                            }
+                            text
+                        }
                     };
-                    *key = Some(Key { text, span, merge });
+                    match text {
+                        Ok(text) => {
+                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                                *key = Some(Key { text, span, merge });
+                            }
+                            self.decodes += 1;
+                        }
+                        Err(m) => self.fail(m, range.start),
+                    }
                     return;
                 }
-                match scalar::resolve(&text, style, core_tag(tag.as_deref())) {
+                self.decodes += 1;
+                match scalar::resolve(&text, style, tag_name.as_deref()) {
                     Ok(value) => self.push(Node::new(value, span), anchor),
                     Err(e) => self.fail(e.0, range.start),
                 }
             }
             Event::SequenceStart(style, anchor, _) => {
+                self.decodes += 1;
                 self.open_check(range.start);
                 let flow_end = (style == StructureStyle::Flow).then_some(0);
                 self.stack.push(Frame::Seq { items: Vec::new(), start: range.start, flow_end, anchor });
             }
             Event::MappingStart(style, anchor, _) => {
+                self.decodes += 1;
                 self.open_check(range.start);
                 let flow_end = (style == StructureStyle::Flow).then_some(0);
                 self.stack.push(Frame::Map {
@@ -397,7 +429,26 @@ impl<'l> Builder<'l> {
                 let Some(target) = self.anchors.get(&id) else {
                     return self.fail("unknown alias", range.start);
                 };
-                let count = count_nodes(target);
+                // An alias used as a key: its scalar's value becomes the key, as for a written key.
+                if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+                    let text = match &target.value {
+                        Value::Seq(_) | Value::Map(_) => Err("a mapping key must be a scalar".to_owned()),
+                        value => key_text(value),
+                    };
+                    let span = Span { start: range.start, end: range.end };
+                    self.decodes += 2;
+                    self.aliased += 1;
+                    match text {
+                        Ok(text) => {
+                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                                *key = Some(Key { text, span, merge: false });
+                            }
+                        }
+                        Err(m) => self.fail(m, range.start),
+                    }
+                    return;
+                }
+                let (count, keys) = count_nodes_keys(target);
                 self.nodes += count;
                 if self.nodes > self.limits.max_nodes {
                     return self.fail(
@@ -407,6 +458,13 @@ impl<'l> Builder<'l> {
                         ),
                         range.start,
                     );
+                }
+                // go-yaml v2 decode.go: every node decoded counts, keys included, and those decoded
+                // through an alias too; past 1000, at most 99% of them may come from aliases.
+                self.decodes += 1 + count + keys;
+                self.aliased += count + keys;
+                if excessive_aliasing(self.decodes, self.aliased) {
+                    return self.fail("document contains excessive aliasing", range.start);
                 }
                 if self.shared_seen.insert((target.span.start, target.span.end)) {
                     self.shared.push((target.span, matches!(target.value, Value::Seq(_) | Value::Map(_))));
@@ -440,7 +498,7 @@ impl<'l> Builder<'l> {
                 let style = if style == ScalarStyle::Plain { Style::Plain } else { Style::DoubleQuoted };
                 let numeric = text.as_bytes().first().is_some_and(|b| matches!(b, b'.' | b'+' | b'-' | b'0'..=b'9'));
                 if (tag.is_some() || (style == Style::Plain && numeric))
-                    && let Err(e) = scalar::resolve(&text, style, core_tag(tag.as_deref()))
+                    && let Err(e) = scalar::resolve(&text, style, yaml_tag(tag.as_deref()).as_deref())
                 {
                     self.fail(e.0, range.start);
                 }
@@ -659,8 +717,104 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
-fn core_tag(tag: Option<&granit_parser::Tag>) -> Option<&str> {
-    tag.and_then(|t| t.core_suffix())
+/// A tag's name within `tag:yaml.org,2002:` (`int`, `binary`, `merge` ...), or `!` for any other tag
+/// (go-yaml v2 cannot resolve those: the scalar is its text).
+fn yaml_tag(tag: Option<&granit_parser::Tag>) -> Option<std::borrow::Cow<'_, str>> {
+    tag.map(|t| t.suffix_in_namespace("tag:yaml.org,2002:").unwrap_or(std::borrow::Cow::Borrowed("!")))
+}
+
+/// A resolved scalar as a JSON key, as sigs.k8s.io/yaml's `convertToJSONableObject` writes it.
+fn key_text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s, _) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(Number::Int(i)) => Ok(i.to_string()),
+        Value::Number(Number::UInt(_)) => Err("unsupported map key of type: uint64".to_owned()),
+        Value::Number(Number::Float(f)) => Ok(go_float32_g(*f)),
+        Value::Null => Err("unsupported map key of type: %!s(<nil>)".to_owned()),
+        Value::Seq(_) | Value::Map(_) => Err("a mapping key must be a scalar".to_owned()),
+    }
+}
+
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits of the float32 nearest `f`, with
+/// an exponent (`1e+07`) when it is below -4 or at least 6 (the key of a float, sigs.k8s.io/yaml).
+fn go_float32_g(f: f64) -> String {
+    let f = f as f32;
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf".to_owned() } else { "-.inf".to_owned() };
+    }
+    if f.is_nan() {
+        return ".nan".to_owned();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `d.ddde±x`.
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (neg, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if f == 0.0 {
+        out.push('0');
+        return out;
+    }
+    if !(-4..6).contains(&exp) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    } else if exp < 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+        out.push_str(&digits);
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat_n('0', point - digits.len()));
+        } else {
+            out.push_str(&digits[..point]);
+            out.push('.');
+            out.push_str(&digits[point..]);
+        }
+    }
+    out
+}
+
+/// go-yaml v2 `allowedAliasRatio` and the check in `decoder.unmarshal`.
+fn excessive_aliasing(decodes: usize, aliased: usize) -> bool {
+    if aliased <= 100 || decodes <= 1000 {
+        return false;
+    }
+    let allowed = match decodes {
+        ..=400_000 => 0.99,
+        4_000_000.. => 0.10,
+        d => 0.99 - 0.89 * ((d - 400_000) as f64 / 3_600_000.0),
+    };
+    aliased as f64 / decodes as f64 > allowed
+}
+
+fn count_nodes_keys(node: &Node) -> (usize, usize) {
+    match &node.value {
+        Value::Seq(items) => items.iter().fold((1, 0), |(n, k), i| {
+            let (a, b) = count_nodes_keys(i);
+            (n + a, k + b)
+        }),
+        Value::Map(entries) => entries.iter().fold((1, entries.len()), |(n, k), e| {
+            let (a, b) = count_nodes_keys(&e.value);
+            (n + a, k + b)
+        }),
+        _ => (1, 0),
+    }
 }
 
 /// The spans of quoted and block scalars (data that may hold any text), in order, and whether the

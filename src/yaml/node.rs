@@ -201,6 +201,15 @@ impl Node {
             Value::Number(Number::Float(f)) => {
                 if f.fract() == 0.0 && f.abs() < 9.0e15 {
                     J::from(*f as i64)
+                } else if f.fract() == 0.0 && f.abs() < 1e21 {
+                    // Go's encoding/json writes such a float64 without exponent, in its shortest
+                    // digits (Rust's `{}` too): the API server's decoder reads that integer.
+                    let text = f.to_string();
+                    match (text.parse::<i64>(), text.parse::<u64>()) {
+                        (Ok(i), _) => J::from(i),
+                        (_, Ok(u)) => J::from(u),
+                        _ => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+                    }
                 } else {
                     serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null)
                 }

@@ -7,28 +7,166 @@ use super::node::{Number, Style, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unrepresentable(pub &'static str);
 
-/// Resolve a scalar's text by its style and explicit core tag (`!!str`, `!!int` ...), if any.
+/// What `resolve` says for `.inf`, `-.inf` and `.nan` (a key takes them as `.inf`, `-.inf`, `.nan`).
+pub const POS_INF: &str = "json: unsupported value: +Inf";
+pub const NEG_INF: &str = "json: unsupported value: -Inf";
+pub const NAN: &str = "json: unsupported value: NaN";
+
+/// Resolve a scalar's text by its style and explicit tag, if any: `tag` is the name within
+/// `tag:yaml.org,2002:` (`str`, `int`, `binary` ...), or any name outside that set (the builder passes
+/// `!`) for a tag go-yaml v2 cannot resolve (`!foo`, `!`, `!!map`): the text is then a string.
 pub fn resolve(text: &str, style: Style, tag: Option<&str>) -> Result<Value, Unrepresentable> {
     match tag {
+        None => {}
         Some("str") => return Ok(Value::String(text.to_owned(), style)),
         Some(t @ ("bool" | "int" | "float" | "null")) => {
             // go-yaml v2 resolves the text, then refuses a value that is not of the tag's type.
-            let v = resolve_plain(text, style)?;
+            let v = resolve_plain(text, style);
             let fits = matches!(
                 (t, &v),
-                ("bool", Value::Bool(_))
-                    | ("null", Value::Null)
-                    | ("int", Value::Number(Number::Int(_) | Number::UInt(_)))
-                    | ("float", Value::Number(_))
+                ("bool", Ok(Value::Bool(_)))
+                    | ("null", Ok(Value::Null))
+                    | ("int", Ok(Value::Number(Number::Int(_) | Number::UInt(_))))
+                    | ("float", Ok(Value::Number(_)) | Err(_))
             );
-            return if fits { Ok(v) } else { Err(Unrepresentable("cannot decode a tagged scalar as its tag's type")) };
+            return if fits { v } else { Err(Unrepresentable("cannot decode a tagged scalar as its tag's type")) };
         }
-        _ => {}
+        // go-yaml v2 keeps a timestamp as its text (into interface{}); anything else is refused.
+        Some("timestamp") => {
+            return if is_go_timestamp(text) {
+                Ok(Value::String(text.to_owned(), style))
+            } else {
+                Err(Unrepresentable("cannot decode a tagged scalar as a !!timestamp"))
+            };
+        }
+        Some("binary") => {
+            return match decode_base64(text) {
+                Some(bytes) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned(), style)),
+                None => Err(Unrepresentable("!!binary value contains invalid base64 data")),
+            };
+        }
+        // Not resolvable (go-yaml v2 resolve: !resolvableTag): the text as it is.
+        Some(_) => return Ok(Value::String(text.to_owned(), style)),
     }
     if style != Style::Plain {
         return Ok(Value::String(text.to_owned(), style));
     }
     resolve_plain(text, style)
+}
+
+/// Go's `base64.StdEncoding.DecodeString` (padding required; `\r` and `\n` skipped).
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut quad = [0u8; 4];
+    let mut n = 0;
+    let mut pad = 0;
+    for b in text.bytes().filter(|b| *b != b'\r' && *b != b'\n') {
+        if pad > 0 && b != b'=' {
+            return None;
+        }
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' if n >= 2 => {
+                pad += 1;
+                0
+            }
+            _ => return None,
+        };
+        quad[n] = v;
+        n += 1;
+        if n == 4 {
+            let word = (u32::from(quad[0]) << 18)
+                | (u32::from(quad[1]) << 12)
+                | (u32::from(quad[2]) << 6)
+                | u32::from(quad[3]);
+            out.extend_from_slice(&word.to_be_bytes()[1..4 - pad]);
+            n = 0;
+            if pad > 0 {
+                // Padding ends the data.
+                pad = 3;
+            }
+        }
+    }
+    (n == 0).then_some(out)
+}
+
+/// go-yaml v2 `parseTimestamp`: `YYYY-M-D`, optionally followed by `T`/`t` and `h:m:s[.f]` with `Z` or
+/// `±hh:mm`, or by a space and `h:m:s[.f]` with no zone (Go's `time.Parse` of its four layouts).
+fn is_go_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    // Go's getnum: one or two digits.
+    let num = |i: &mut usize, max: u32| -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && *i - start < 2 && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        let v: u32 = s.get(start..*i)?.parse().ok()?;
+        (v <= max).then_some(v)
+    };
+    let lit = |i: &mut usize, c: u8| -> Option<()> { (b.get(*i) == Some(&c)).then(|| *i += 1) };
+    let date = (|| {
+        if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let year: u32 = s[..4].parse().ok()?;
+        i = 4;
+        lit(&mut i, b'-')?;
+        let month = num(&mut i, 12).filter(|m| *m >= 1)?;
+        lit(&mut i, b'-')?;
+        let day = num(&mut i, 31).filter(|d| *d >= 1)?;
+        let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        (day <= days).then_some(())
+    })();
+    if date.is_none() {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    let time = (|| {
+        num(&mut i, 23)?;
+        lit(&mut i, b':')?;
+        num(&mut i, 59)?;
+        lit(&mut i, b':')?;
+        num(&mut i, 59)?;
+        if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        Some(())
+    })();
+    if time.is_none() {
+        return false;
+    }
+    if !zoned {
+        return i == b.len();
+    }
+    match &b[i..] {
+        [b'Z'] => true,
+        [sign, h1, h2, b':', m1, m2] => {
+            matches!(sign, b'+' | b'-') && [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 fn resolve_plain(text: &str, style: Style) -> Result<Value, Unrepresentable> {
@@ -58,32 +196,36 @@ fn resolve_word(text: &str) -> Result<Option<Value>, Unrepresentable> {
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => Value::Bool(true),
         "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => Value::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Err(Unrepresentable("json: unsupported value: +Inf"));
+            return Err(Unrepresentable(POS_INF));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Err(Unrepresentable("json: unsupported value: -Inf")),
-        ".nan" | ".NaN" | ".NAN" => return Err(Unrepresentable("json: unsupported value: NaN")),
+        "-.inf" | "-.Inf" | "-.INF" => return Err(Unrepresentable(NEG_INF)),
+        ".nan" | ".NaN" | ".NAN" => return Err(Unrepresentable(NAN)),
         _ => return Ok(None),
     }))
 }
 
 /// go-yaml v2: drop `_`, try Go's `ParseInt(s, 0, 64)` (sign, 0x/0o/0b prefixes, leading-0 octal),
-/// then `ParseUint`, then a float if the text has YAML's float shape.
+/// then `ParseUint`, then a float if the text has YAML's float shape (a text that starts with `.`
+/// goes straight to `ParseFloat`, which refuses `_`), then `0b` followed by a signed binary number.
+/// A float out of float64's range fails `ParseFloat`: the text stays a string.
 fn resolve_number(text: &str) -> Result<Option<Number>, Unrepresentable> {
+    if text.starts_with('.') && text.contains('_') {
+        return Ok(None);
+    }
     let plain: std::borrow::Cow<str> = if text.contains('_') { text.replace('_', "").into() } else { text.into() };
     if let Some(n) = parse_go_int(&plain) {
         return Ok(Some(n));
     }
     if is_yaml_float(&plain)
         && let Ok(f) = plain.parse::<f64>()
+        && f.is_finite()
     {
-        if f.is_finite() {
-            return Ok(Some(Number::Float(f)));
-        }
-        return Err(Unrepresentable(if f > 0.0 {
-            "json: unsupported value: +Inf"
-        } else {
-            "json: unsupported value: -Inf"
-        }));
+        return Ok(Some(Number::Float(f)));
+    }
+    if let Some(rest) = plain.strip_prefix("0b")
+        && let Ok(i) = i64::from_str_radix(rest, 2)
+    {
+        return Ok(Some(Number::Int(i)));
     }
     Ok(None)
 }
@@ -238,6 +380,20 @@ mod tests {
         }
         assert_eq!(resolve_str("!!int \"0644\"").unwrap(), serde_json::json!(420));
         assert_eq!(resolve_str("!!float 1").unwrap(), serde_json::json!(1));
+    }
+
+    #[test]
+    fn timestamp_and_binary_tags_as_go_yaml_v2() {
+        for ok in ["2001-12-14", "2001-2-3t1:2:3Z", "2001-12-14T21:59:43.10-05:00", "\"2001-12-14 21:59:43.10\""] {
+            assert_eq!(resolve_str(&format!("!!timestamp {ok}")).unwrap(), serde_json::json!(ok.trim_matches('"')));
+        }
+        for bad in ["x", "5", "2001-02-30", "2001-12-14T21:59:43", "2001-12-14 21:59:43Z"] {
+            assert!(resolve_str(&format!("!!timestamp {bad}")).is_err(), "{bad}");
+        }
+        assert_eq!(resolve_str("!!binary |\n  aGVs\n  bG8=").unwrap(), serde_json::json!("hello"));
+        for bad in ["aGVsbG8", "aGVs=G8=", "a"] {
+            assert!(resolve_str(&format!("!!binary {bad}")).is_err(), "{bad}");
+        }
     }
 
     fn resolve_str(yaml: &str) -> Result<serde_json::Value, String> {
