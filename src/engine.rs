@@ -161,8 +161,9 @@ pub fn check_each(
     (resources, template_line, index)
 }
 
-/// Verdicts for an already parsed stream of `text` (no template test: the caller knows the text).
-pub fn evaluate_stream(text: &str, stream: yaml::Stream, policy: &Policy) -> Checked {
+/// Verdicts for an already parsed stream (no template test: the caller knows the text). Positions
+/// are not filled in: the caller [`locate`]s the verdicts it keeps, in the text it reports.
+pub fn evaluate_stream(stream: yaml::Stream, policy: &Policy) -> Checked {
     let mut resources = Vec::new();
     for (i, doc) in stream.docs.iter().enumerate() {
         evaluate_root(doc.root.as_ref(), i, policy, &mut resources);
@@ -171,7 +172,6 @@ pub fn evaluate_stream(text: &str, stream: yaml::Stream, policy: &Policy) -> Che
         let span = Span { start: fatal.offset, end: fatal.offset };
         resources.push(Resource { doc: stream.docs.len(), item: None, outcome: error(fatal.message.clone(), span) });
     }
-    locate(text, &mut resources);
     Checked { stream, resources, template_line: None }
 }
 

@@ -201,10 +201,9 @@ impl<'a> Stitch<'a> {
         let base = self.out.len();
         self.copied = end;
         if doc.root.is_err() {
-            let mut local = Vec::new();
+            // Unreadable: reported where it stands, and copied as it is.
             let stream = yaml::Stream { docs: vec![doc], ..Default::default() };
-            local.extend(engine::evaluate_stream("", stream, self.policy).resources);
-            for mut r in local {
+            for mut r in engine::evaluate_stream(stream, self.policy).resources {
                 r.doc = di;
                 self.errors.push(r.clone());
                 if self.choice.details {
@@ -217,7 +216,7 @@ impl<'a> Stitch<'a> {
         }
         yaml::shift_doc(&mut doc, -(start as isize));
         let stream = yaml::Stream { docs: vec![doc], ..Default::default() };
-        let checked = engine::evaluate_stream("", stream, self.policy);
+        let checked = engine::evaluate_stream(stream, self.policy);
         for r in checked.resources.iter().filter(|r| matches!(r.outcome, Outcome::Error { .. })) {
             let mut r = r.clone();
             r.doc = di;
@@ -230,7 +229,7 @@ impl<'a> Stitch<'a> {
                 self.bugs.push((di, bug));
                 // The document stays as it was: what it would have fixed remains.
                 self.remaining.extend(fixed.remaining_before.into_iter().map(|a| without_ops(a, di)));
-                (chunk.to_owned(), fixed.before)
+                (chunk.into(), fixed.before)
             }
             None => {
                 let details = self.choice.details;
@@ -315,14 +314,14 @@ fn shift_resource(r: &mut Resource, delta: isize) {
 }
 
 /// One document's chunk, fixed (document indices are 0: the caller renumbers them).
-struct ChunkFix {
-    text: String,
+struct ChunkFix<'c> {
+    text: std::borrow::Cow<'c, str>,
     applied: Vec<Applied>,
     remaining: Vec<Applied>,
     patches: Vec<PatchEntry>,
     /// Verdicts on the fixed chunk.
     after: Vec<Resource>,
-    /// The verdicts and remaining fixes of the chunk as it was (used when the fix is refused).
+    /// The verdicts and remaining fixes of the chunk as it was (only when the fix is refused).
     before: Vec<Resource>,
     remaining_before: Vec<Applied>,
     /// A failed self-check: the chunk must be left as it was.
@@ -352,13 +351,19 @@ fn remaining_of(checked: &engine::Checked, policy: &Policy, choice: &Choice, ref
 }
 
 /// Fix one document's chunk: plan, lower, apply, re-check until nothing changes, then prove it.
-fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice: &Choice, limits: &Limits) -> ChunkFix {
-    let before = current.resources.clone();
+fn fix_chunk<'c>(
+    chunk: &'c str,
+    mut current: engine::Checked,
+    policy: &Policy,
+    choice: &Choice,
+    limits: &Limits,
+) -> ChunkFix<'c> {
     let mut original = Original {
         spans: current.stream.docs.iter().map(|d| (d.start, d.end)).collect(),
         docs: current.stream.docs.iter().map(|_| None).collect(),
     };
-    let mut text = chunk.to_owned();
+    // Borrowed until the first edit: most documents have nothing to fix.
+    let mut text = std::borrow::Cow::Borrowed(chunk);
     let mut applied: Vec<Applied> = Vec::new();
     let mut refused: Vec<Applied> = Vec::new();
     // Ops applied per document, in order, for the RFC 6902 patch.
@@ -417,8 +422,8 @@ fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice:
         // The chunk is parsed again whole (its directives included).
         let keep = |kind: &str| policy.reads_kind(kind);
         let stream = yaml::parse_stream_keeping(&new_text, limits, Some(&keep));
-        current = engine::evaluate_stream("", stream, policy);
-        text = new_text;
+        current = engine::evaluate_stream(stream, policy);
+        text = new_text.into();
     }
     let after = current;
     let mut bug = None;
@@ -439,12 +444,13 @@ fn fix_chunk(chunk: &str, mut current: engine::Checked, policy: &Policy, choice:
     }
     // Refused: what remains is everything planned on the chunk as it was (read again: its tree is
     // not kept through the rounds, so that a large document is held once).
-    let remaining_before = if bug.is_some() {
+    let (before, remaining_before) = if bug.is_some() {
         let keep = |kind: &str| policy.reads_kind(kind);
-        let again = engine::evaluate_stream("", yaml::parse_stream_keeping(chunk, limits, Some(&keep)), policy);
-        remaining_of(&again, policy, choice, &[])
+        let again = engine::evaluate_stream(yaml::parse_stream_keeping(chunk, limits, Some(&keep)), policy);
+        let remaining = remaining_of(&again, policy, choice, &[]);
+        (again.resources, remaining)
     } else {
-        Vec::new()
+        Default::default()
     };
     ChunkFix { text, applied, remaining, patches, after: after.resources, before, remaining_before, bug }
 }
