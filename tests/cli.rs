@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value as J;
 use tempfile::TempDir;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_podsec");
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
 
 /// A Pod that violates the baseline `privileged` check on line 8 (and restricted checks too).
 const VIOLATING: &str = "\
@@ -265,11 +266,10 @@ fn type_error_is_an_error_result_and_the_next_document_is_checked() {
 fn helm_templates_are_refused_with_their_line() {
     let dir = tmp();
     let ok = neighbour(dir.path());
+    let Some(dir_of_templates) = common::shared("corpus-bad/helm-templates") else { return };
     let templates: Vec<PathBuf> = {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(format!("{SHARED}/corpus-bad/helm-templates"))
-            .expect("corpus-bad")
-            .map(|e| e.expect("entry").path())
-            .collect();
+        let mut v: Vec<PathBuf> =
+            std::fs::read_dir(dir_of_templates).expect("corpus-bad").map(|e| e.expect("entry").path()).collect();
         v.sort();
         v
     };
@@ -638,7 +638,11 @@ fn every_bad_input_in_one_run_is_reported_once() {
         put(d, "c-latin1.yaml", b"k: \xe9\n"),
         put(d, "d-empty.yaml", ""),
         put(d, "e-tabs.yaml", "a:\n\tb: 1\n"),
-        format!("{SHARED}/corpus-bad/helm-templates/bitnami__charts__bitnami__nginx__templates__deployment.yaml"),
+        put(
+            d,
+            "g-template.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"x.fullname\" . }}\n{{- if .Values.labels }}\n  labels: {{ toYaml .Values.labels | nindent 4 }}\n{{- end }}\n",
+        ),
         "f-missing.yaml".to_owned(),
     ];
     let ok = neighbour(d);
@@ -694,17 +698,17 @@ fn usage_errors_exit_2() {
 // Output formats, on ../shared/conformance/oracle-cases/controllers.yaml
 
 /// The controllers case copied to `k8s/controllers.yaml` under a fresh directory.
-fn controllers() -> (TempDir, String) {
+fn controllers() -> Option<(TempDir, String)> {
     let dir = tmp();
     let text =
-        std::fs::read_to_string(format!("{SHARED}/conformance/oracle-cases/controllers.yaml")).expect("oracle case");
+        std::fs::read_to_string(common::shared("conformance/oracle-cases/controllers.yaml")?).expect("oracle case");
     put(dir.path(), "k8s/controllers.yaml", text);
-    (dir, "k8s/controllers.yaml".to_owned())
+    Some((dir, "k8s/controllers.yaml".to_owned()))
 }
 
 #[test]
 fn json_output_matches_the_contract_and_the_oracle() {
-    let (dir, name) = controllers();
+    let Some((dir, name)) = controllers() else { return };
     let out = podsec(dir.path(), &["--format", "json", &name]);
     assert_eq!(out.code, 1, "{out:?}");
     let json = out.json();
@@ -715,8 +719,10 @@ fn json_output_matches_the_contract_and_the_oracle() {
     assert_eq!(json["pssVersion"], "latest");
 
     let oracle: J = serde_json::from_str(
-        &std::fs::read_to_string(format!("{SHARED}/conformance/oracle-cases/controllers.expected.json"))
-            .expect("oracle"),
+        &std::fs::read_to_string(
+            common::shared("conformance/oracle-cases/controllers.expected.json").expect("beside controllers.yaml"),
+        )
+        .expect("oracle"),
     )
     .expect("oracle json");
     let expected = oracle["restricted:latest"].as_array().expect("restricted:latest");
@@ -775,7 +781,7 @@ fn json_output_matches_the_contract_and_the_oracle() {
 
 #[test]
 fn sarif_output_has_what_github_requires() {
-    let (dir, name) = controllers();
+    let Some((dir, name)) = controllers() else { return };
     let out = podsec(dir.path(), &["--format", "sarif", &format!("./{name}")]);
     assert_eq!(out.code, 1, "{out:?}");
     let sarif = out.json();
@@ -816,7 +822,7 @@ fn sarif_output_has_what_github_requires() {
 /// resolves `uri` against the repository root).
 #[test]
 fn sarif_uri_of_an_absolute_path_is_relative() {
-    let (dir, name) = controllers();
+    let Some((dir, name)) = controllers() else { return };
     let abs = dir.path().join(&name).display().to_string();
     let out = podsec(dir.path(), &["--format", "sarif", &abs]);
     let sarif = out.json();
@@ -826,7 +832,7 @@ fn sarif_uri_of_an_absolute_path_is_relative() {
 
 #[test]
 fn github_output_is_annotations_with_escaping() {
-    let (dir, name) = controllers();
+    let Some((dir, name)) = controllers() else { return };
     let out = podsec(dir.path(), &["--format", "github", &name]);
     assert_eq!(out.code, 1, "{out:?}");
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -878,7 +884,8 @@ fn stream_literal_spans_match_a_second_parse() {
     use podsec::yaml::{Limits, literal_spans, parse_stream};
     let mut texts: Vec<(String, String)> = Vec::new();
     for dir in ["corpus", "corpus-bad/helm-templates"] {
-        let mut stack = vec![PathBuf::from(format!("{SHARED}/{dir}"))];
+        let Some(root) = common::shared(dir) else { return };
+        let mut stack = vec![root];
         while let Some(d) = stack.pop() {
             for entry in std::fs::read_dir(&d).expect("corpus dir") {
                 let path = entry.expect("entry").path();

@@ -8,22 +8,8 @@ use podsec::engine::{self, Outcome, Policy};
 use podsec::input;
 use podsec::yaml::Limits;
 
-/// `../shared/<what>`, or `None` (the suite is skipped, saying so) when the shared data is not
-/// beside the checkout, as in a plain `git clone`. With `PODSEC_REQUIRE_SHARED=1` (CI) its absence
-/// is a failure.
-fn shared(what: &str) -> Option<PathBuf> {
-    let path = Path::new("..").join("shared").join(what);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("PODSEC_REQUIRE_SHARED").is_none(),
-        "{} is missing and PODSEC_REQUIRE_SHARED is set",
-        path.display()
-    );
-    eprintln!("SKIPPED: {} not found (this suite reads the shared conformance data in place)", path.display());
-    None
-}
+mod common;
+use common::shared;
 
 fn policy(level: &str, version: &str) -> Policy {
     Policy::new(level.parse::<Level>().expect("level"), version.parse::<PolicyVersion>().expect("version"))

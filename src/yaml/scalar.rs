@@ -352,8 +352,16 @@ mod tests {
     /// Every spelling of `../shared/spec/k8s-yaml-scalars.jsonl` gives the API server's result.
     #[test]
     fn matches_sigs_k8s_yaml_table() {
-        let table = std::fs::read_to_string("../shared/spec/k8s-yaml-scalars.jsonl")
-            .expect("../shared/spec/k8s-yaml-scalars.jsonl beside the repository");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/k8s-yaml-scalars.jsonl");
+        let Ok(table) = std::fs::read_to_string(path) else {
+            // A plain clone has no ../shared: skip, saying so (CI requires it).
+            assert!(
+                std::env::var_os("PODSEC_REQUIRE_SHARED").is_none(),
+                "{path} is missing and PODSEC_REQUIRE_SHARED is set"
+            );
+            eprintln!("SKIPPED: {path} not found (the API server's scalar table, read in place)");
+            return;
+        };
         let mut n = 0;
         for line in table.lines().filter(|l| !l.trim().is_empty()) {
             let row: serde_json::Value = serde_json::from_str(line).unwrap();
