@@ -53,16 +53,23 @@ pub struct TemplateRoute {
     pub template: Vec<String>,
 }
 
+/// A built-in workload kind: the apiVersion the API server serves it at, and its template route.
 fn builtin(kind: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match kind {
-        "Pod" => ("", &[]),
-        "PodTemplate" => ("", &["template"]),
-        "ReplicationController" => ("", &["spec", "template"]),
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => ("apps", &["spec", "template"]),
-        "Job" => ("batch", &["spec", "template"]),
-        "CronJob" => ("batch", &["spec", "jobTemplate", "spec", "template"]),
+        "Pod" => ("v1", &[]),
+        "PodTemplate" => ("v1", &["template"]),
+        "ReplicationController" => ("v1", &["spec", "template"]),
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => ("apps/v1", &["spec", "template"]),
+        "Job" => ("batch/v1", &["spec", "template"]),
+        "CronJob" => ("batch/v1", &["spec", "jobTemplate", "spec", "template"]),
         _ => return None,
     })
+}
+
+/// Whether `kind` is a built-in workload kind at the version the API server serves (a core kind
+/// without `apiVersion` counts, as it always has here).
+fn is_served(api_version: &str, kind: &str) -> bool {
+    builtin(kind).is_some_and(|(served, _)| api_version == served || (api_version.is_empty() && served == "v1"))
 }
 
 /// Whether `kind` is one of the nine kinds Pod Security Admission evaluates.
@@ -77,9 +84,8 @@ pub fn template_route(api_version: &str, kind: &str, extra: &[TemplateRoute]) ->
     if let Some(x) = extra.iter().find(|x| x.kind == kind && x.group.as_deref().is_none_or(|g| g == group)) {
         return Some(x.template.iter().map(|k| Seg::Key(k.clone())).collect());
     }
-    let (want, route) = builtin(kind)?;
-    let served = if want.is_empty() { "v1".to_owned() } else { format!("{want}/v1") };
-    (api_version == served || api_version.is_empty()).then(|| route.iter().map(|k| Seg::Key((*k).to_owned())).collect())
+    let (_, route) = builtin(kind).filter(|_| is_served(api_version, kind))?;
+    Some(route.iter().map(|k| Seg::Key((*k).to_owned())).collect())
 }
 
 /// The API server's answer to a workload kind at a version it does not serve: a group that holds
@@ -88,10 +94,10 @@ pub fn template_route(api_version: &str, kind: &str, extra: &[TemplateRoute]) ->
 /// object before Pod Security sees it. `None` for the served version and for other groups (a
 /// custom resource that happens to share the name).
 pub fn unserved(api_version: &str, kind: &str) -> Option<String> {
-    let (want, _) = builtin(kind)?;
-    let served = if want.is_empty() { "v1".to_owned() } else { format!("{want}/v1") };
+    let (served, _) = builtin(kind)?;
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    if api_version == served || api_version.is_empty() || !matches!(group, "" | "apps" | "batch" | "extensions") {
+    if is_served(api_version, kind) || api_version.is_empty() || !matches!(group, "" | "apps" | "batch" | "extensions")
+    {
         return None;
     }
     Some(format!(
@@ -165,10 +171,7 @@ impl Struct {
 /// API types define); another kind (a workload kind from configuration) has its `metadata` checked
 /// as ObjectMeta. Returns whether the whole object was decoded.
 pub fn check_object(api_version: &str, kind: &str, object: &Node) -> Result<bool, DecodeError> {
-    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let ours = builtin(kind)
-        .is_some_and(|(want, _)| api_version.is_empty() || group == want || (want == "apps" && group == "extensions"));
-    if let Some(root) = apitypes::root(kind).filter(|_| ours) {
+    if let Some(root) = apitypes::root(kind).filter(|_| is_served(api_version, kind)) {
         decode(object, &Ty::Struct(root), root.name, None)?;
         return Ok(true);
     }
