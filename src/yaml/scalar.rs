@@ -359,7 +359,9 @@ mod tests {
                 std::env::var_os("PODSEC_REQUIRE_SHARED").is_none(),
                 "{path} is missing and PODSEC_REQUIRE_SHARED is set"
             );
-            eprintln!("SKIPPED: {path} not found (the API server's scalar table, read in place)");
+            use std::io::Write as _;
+            let _ =
+                writeln!(std::io::stderr(), "SKIPPED: {path} not found (the API server's scalar table, read in place)");
             return;
         };
         let mut n = 0;
