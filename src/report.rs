@@ -100,7 +100,7 @@ impl Reporter {
         self.totals.add(&totals(files));
         match self.format {
             Format::Text => {
-                out.write_all(text_lines(files).as_bytes())?;
+                text_lines(files, out)?;
                 err.write_all(errors_text(files).as_bytes())?;
             }
             Format::Json => {
@@ -114,7 +114,7 @@ impl Reporter {
                 }
                 err.write_all(errors_text(files).as_bytes())?;
             }
-            Format::Github => out.write_all(github_lines(files).as_bytes())?,
+            Format::Github => github_lines(files, out)?,
         }
         Ok(())
     }
@@ -186,26 +186,25 @@ fn errors_text(files: &[FileReport]) -> String {
     err
 }
 
-fn text_lines(files: &[FileReport]) -> String {
-    let mut out = String::new();
+fn text_lines(files: &[FileReport], out: &mut impl Write) -> std::io::Result<()> {
     for f in files {
         for r in &f.resources {
             if let Outcome::Workload { findings, .. } = &r.outcome {
                 for v in findings {
                     let (l, c) = (v.pos.line, v.pos.col);
-                    out.push_str(&format!("{}:{l}:{c}: {}: {}", f.name, v.check, v.reason));
+                    write!(out, "{}:{l}:{c}: {}: {}", f.name, v.check, v.reason)?;
                     if !v.detail.is_empty() {
-                        out.push_str(&format!(" ({})", v.detail));
+                        write!(out, " ({})", v.detail)?;
                     }
                     if let Some(fix) = v.fix {
-                        out.push_str(&format!(" [fix: {fix}]"));
+                        write!(out, " [fix: {fix}]")?;
                     }
-                    out.push('\n');
+                    out.write_all(b"\n")?;
                 }
             }
         }
     }
-    out
+    Ok(())
 }
 
 pub fn summary(t: &Totals, level: Level, version: PolicyVersion) -> String {
@@ -231,63 +230,66 @@ pub fn summary(t: &Totals, level: Level, version: PolicyVersion) -> String {
     s
 }
 
-pub fn json_results(files: &[FileReport]) -> Vec<J> {
-    let mut results = Vec::new();
-    for f in files {
-        if let Some((msg, line)) = &f.error {
-            results.push(json!({"file": f.name, "doc": null, "error": msg, "line": line}));
-            continue;
+/// The JSON results of `files`, one at a time (a large file's are rendered as they are written,
+/// not held as one array).
+pub fn json_results(files: &[FileReport]) -> impl Iterator<Item = J> + '_ {
+    files.iter().flat_map(|f| {
+        let error =
+            f.error.as_ref().map(|(msg, line)| json!({"file": f.name, "doc": null, "error": msg, "line": line}));
+        let resources = f.resources.iter().filter(|_| f.error.is_none()).map(move |r| json_resource(&f.name, r));
+        error.into_iter().chain(resources)
+    })
+}
+
+/// The JSON result of one resource (docs/json-output.md).
+fn json_resource(file: &str, r: &Resource) -> J {
+    let mut obj = serde_json::Map::new();
+    obj.insert("file".into(), json!(file));
+    obj.insert("doc".into(), json!(r.doc));
+    if let Some(i) = r.item {
+        obj.insert("item".into(), json!(i));
+    }
+    match &r.outcome {
+        Outcome::Workload { api_version, kind, namespace, name, findings, ignored, policy, .. } => {
+            obj.insert("apiVersion".into(), json!(api_version));
+            obj.insert("kind".into(), json!(kind));
+            obj.insert("namespace".into(), json!(namespace));
+            obj.insert("name".into(), json!(name));
+            obj.insert("allowed".into(), json!(r.allowed()));
+            let vs: Vec<J> = findings
+                .iter()
+                .map(|v| {
+                    let (l, c) = (v.pos.line, v.pos.col);
+                    let mut o =
+                        json!({"check": v.check, "reason": v.reason, "detail": v.detail, "line": l, "column": c});
+                    if v.own {
+                        o["source"] = json!("podsec");
+                    }
+                    if let Some(fix) = v.fix {
+                        o["fix"] = json!(fix);
+                    }
+                    o
+                })
+                .collect();
+            obj.insert("violations".into(), J::Array(vs));
+            if !ignored.is_empty() {
+                obj.insert("ignored".into(), json!(ignored.iter().map(|f| f.check).collect::<Vec<_>>()));
+            }
+            if let Some((l, v)) = policy {
+                obj.insert("level".into(), json!(l));
+                obj.insert("pssVersion".into(), json!(v.to_string()));
+            }
         }
-        for r in &f.resources {
-            let mut obj = serde_json::Map::new();
-            obj.insert("file".into(), json!(f.name));
-            obj.insert("doc".into(), json!(r.doc));
-            if let Some(i) = r.item {
-                obj.insert("item".into(), json!(i));
-            }
-            match &r.outcome {
-                Outcome::Workload { api_version, kind, namespace, name, findings, ignored, policy, .. } => {
-                    obj.insert("apiVersion".into(), json!(api_version));
-                    obj.insert("kind".into(), json!(kind));
-                    obj.insert("namespace".into(), json!(namespace));
-                    obj.insert("name".into(), json!(name));
-                    obj.insert("allowed".into(), json!(r.allowed()));
-                    let vs: Vec<J> = findings
-                        .iter()
-                        .map(|v| {
-                            let (l, c) = (v.pos.line, v.pos.col);
-                            let mut o = json!({"check": v.check, "reason": v.reason, "detail": v.detail, "line": l, "column": c});
-                            if v.own {
-                                o["source"] = json!("podsec");
-                            }
-                            if let Some(fix) = v.fix {
-                                o["fix"] = json!(fix);
-                            }
-                            o
-                        })
-                        .collect();
-                    obj.insert("violations".into(), J::Array(vs));
-                    if !ignored.is_empty() {
-                        obj.insert("ignored".into(), json!(ignored.iter().map(|f| f.check).collect::<Vec<_>>()));
-                    }
-                    if let Some((l, v)) = policy {
-                        obj.insert("level".into(), json!(l));
-                        obj.insert("pssVersion".into(), json!(v.to_string()));
-                    }
-                }
-                Outcome::Skipped { kind } => {
-                    obj.insert("kind".into(), if kind.is_empty() { J::Null } else { json!(kind) });
-                    obj.insert("skipped".into(), json!(true));
-                }
-                Outcome::Error { message, pos, .. } => {
-                    obj.insert("error".into(), json!(message));
-                    obj.insert("line".into(), json!(pos.line));
-                }
-            }
-            results.push(J::Object(obj));
+        Outcome::Skipped { kind } => {
+            obj.insert("kind".into(), if kind.is_empty() { J::Null } else { json!(kind) });
+            obj.insert("skipped".into(), json!(true));
+        }
+        Outcome::Error { message, pos, .. } => {
+            obj.insert("error".into(), json!(message));
+            obj.insert("line".into(), json!(pos.line));
         }
     }
-    results
+    J::Object(obj)
 }
 
 /// A SARIF `artifactLocation.uri`: relative to the working directory (which CI runs at the
@@ -320,8 +322,9 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-fn all_rules() -> Vec<&'static checks::CheckInfo> {
-    checks::registry().iter().chain(checks::own::registry()).collect()
+fn all_rules() -> &'static [&'static checks::CheckInfo] {
+    static RULES: std::sync::OnceLock<Vec<&'static checks::CheckInfo>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| checks::registry().iter().chain(checks::own::registry()).collect())
 }
 
 /// The SARIF log up to its `results` array, which the caller streams and closes with `]}]}`.
@@ -372,14 +375,16 @@ pub fn sarif_document(results: Vec<J>) -> J {
     })
 }
 
-/// SARIF results for `files`.
-pub fn sarif_results(files: &[FileReport]) -> Vec<J> {
+/// SARIF results for `files`, one at a time.
+pub fn sarif_results(files: &[FileReport]) -> impl Iterator<Item = J> + '_ {
     let registry = all_rules();
-    let mut results = Vec::new();
-    for f in files {
-        for r in &f.resources {
-            let Outcome::Workload { findings, .. } = &r.outcome else { continue };
-            for v in findings {
+    files.iter().flat_map(move |f| {
+        f.resources.iter().flat_map(move |r| {
+            let findings = match &r.outcome {
+                Outcome::Workload { findings, .. } => findings.as_slice(),
+                _ => &[],
+            };
+            findings.iter().map(move |v| {
                 let (l, c) = (v.pos.line, v.pos.col);
                 let (el, ec) = (v.pos.end_line, v.pos.end_col);
                 let (el, ec) = if (el, ec) <= (l, c) { (l, c + 1) } else { (el, ec) };
@@ -387,7 +392,7 @@ pub fn sarif_results(files: &[FileReport]) -> Vec<J> {
                 if !v.detail.is_empty() {
                     message.push_str(&format!(" ({})", v.detail));
                 }
-                results.push(json!({
+                json!({
                     "ruleId": v.check,
                     "ruleIndex": registry.iter().position(|c| c.id == v.check),
                     "level": "error",
@@ -396,11 +401,10 @@ pub fn sarif_results(files: &[FileReport]) -> Vec<J> {
                         "artifactLocation": {"uri": sarif_uri(&f.name)},
                         "region": {"startLine": l, "startColumn": c, "endLine": el, "endColumn": ec},
                     }}],
-                }));
-            }
-        }
-    }
-    results
+                })
+            })
+        })
+    })
 }
 
 /// GitHub workflow-command escaping (actions/toolkit `escapeData` / `escapeProperty`).
@@ -412,13 +416,12 @@ pub fn gh_escape_property(s: &str) -> String {
     gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn github_lines(files: &[FileReport]) -> String {
-    let mut out = String::new();
+fn github_lines(files: &[FileReport], out: &mut impl Write) -> std::io::Result<()> {
     for f in files {
         let file = gh_escape_property(f.name.trim_start_matches("./"));
         if let Some((msg, line)) = &f.error {
             let line = line.map(|l| format!(",line={l}")).unwrap_or_default();
-            out.push_str(&format!("::error file={file}{line},title=podsec error::{}\n", gh_escape_data(msg)));
+            writeln!(out, "::error file={file}{line},title=podsec error::{}", gh_escape_data(msg))?;
         }
         for r in &f.resources {
             match &r.outcome {
@@ -429,23 +432,25 @@ fn github_lines(files: &[FileReport]) -> String {
                         if !v.detail.is_empty() {
                             msg.push_str(&format!(" ({})", v.detail));
                         }
-                        out.push_str(&format!(
-                            "::error file={file},line={l},col={c},title={}::{}\n",
+                        writeln!(
+                            out,
+                            "::error file={file},line={l},col={c},title={}::{}",
                             gh_escape_property(&format!("podsec {}", v.check)),
                             gh_escape_data(&msg)
-                        ));
+                        )?;
                     }
                 }
                 Outcome::Error { message, pos, .. } => {
                     let (l, c) = (pos.line, pos.col);
-                    out.push_str(&format!(
-                        "::error file={file},line={l},col={c},title=podsec error::{}\n",
+                    writeln!(
+                        out,
+                        "::error file={file},line={l},col={c},title=podsec error::{}",
                         gh_escape_data(message)
-                    ));
+                    )?;
                 }
                 Outcome::Skipped { .. } => {}
             }
         }
     }
-    out
+    Ok(())
 }
