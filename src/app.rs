@@ -99,24 +99,69 @@ fn namespace_levels(files: &[input::Found]) -> Vec<(String, Option<Level>, Optio
 }
 
 fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limits: &Limits, named: bool) -> FileReport {
-    let src = match input::read(name, path) {
-        Ok(s) => s,
-        Err(e) => return FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, e.line)) },
-    };
+    match input::read(name, path) {
+        Ok(src) => check_source(&src, policy, limits, named),
+        Err(e) => FileReport { name: name.to_owned(), resources: Vec::new(), error: Some((e.message, e.line)) },
+    }
+}
+
+fn check_source(src: &input::Source, policy: &Policy, limits: &Limits, named: bool) -> FileReport {
     let choice = crate::fix::Choice::default();
     let (resources, template_line, documents) =
-        engine::check_each(&src, policy, limits, |root, rs| crate::fix::classify(root, rs, policy, &choice));
+        engine::check_each(src, policy, limits, |root, rs| crate::fix::classify(root, rs, policy, &choice));
     let error = if let Some(line) = template_line {
         Some((
             "this is a template (Helm/Go `{{ }}`), not YAML: render it first (e.g. `helm template`) and check the output; skipped".to_owned(),
             Some(line),
         ))
     } else if documents == 0 && named {
-        Some(("no Kubernetes objects in this file (it is empty or holds only comments)".to_owned(), None))
+        Some((NO_OBJECTS.to_owned(), None))
     } else {
         None
     };
-    FileReport { name: name.to_owned(), resources, error }
+    FileReport { name: src.name.clone(), resources, error }
+}
+
+const NO_OBJECTS: &str = "no Kubernetes objects in this file (it is empty or holds only comments)";
+
+/// Files from this size on (and stdin) are reported document by document as they are checked,
+/// so that a large stream's verdicts are not all held at once.
+const STREAM_FROM: u64 = 4 << 20;
+
+fn is_large(path: Option<&std::path::Path>) -> bool {
+    path.is_none_or(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= STREAM_FROM))
+}
+
+/// Check one (large) file, writing each document's results as soon as it is judged. A text that may
+/// be a template (it holds `{{`) is checked whole: only then is it known whether it is one.
+fn check_file_streaming(
+    (name, path): &input::Found,
+    (policy, limits, named): (&Policy, &Limits, bool),
+    reporter: &mut report::Reporter,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) {
+    let src = match input::read(name, path.as_deref()) {
+        Ok(src) if !src.text.contains("{{") => src,
+        Ok(src) => return drop(reporter.chunk(&[check_source(&src, policy, limits, named)], out, err)),
+        Err(e) => {
+            let r = FileReport { name: name.clone(), resources: Vec::new(), error: Some((e.message, e.line)) };
+            return drop(reporter.chunk(&[r], out, err));
+        }
+    };
+    let choice = crate::fix::Choice::default();
+    let documents = engine::check_streaming(
+        &src,
+        policy,
+        limits,
+        |root, rs| crate::fix::classify(root, rs, policy, &choice),
+        |resources| drop(reporter.part(&FileReport { name: name.clone(), resources, error: None }, out, err)),
+    );
+    if documents == 0 && named {
+        let r = FileReport { name: name.clone(), resources: Vec::new(), error: Some((NO_OBJECTS.to_owned(), None)) };
+        let _ = reporter.part(&r, out, err);
+    }
+    reporter.file_done();
 }
 
 /// The paths to read: `-` (stdin) when none is given.
@@ -138,12 +183,25 @@ fn check(args: CheckArgs) -> i32 {
     let limits = Limits::default();
     // Files are checked in parallel a few at a time and reported in input order as they complete,
     // so memory follows the files in flight, not the whole input.
-    for chunk in files.chunks(CHUNK) {
-        let reports: Vec<FileReport> = chunk
-            .par_iter()
-            .map(|(name, path)| check_file(name, path.as_deref(), &policy, &limits, paths.contains(name)))
-            .collect();
-        let _ = reporter.chunk(&reports, &mut out, &mut err);
+    // A large file (or stdin) is reported as it is read, between the batches around it.
+    let mut batch: Vec<&input::Found> = Vec::with_capacity(CHUNK);
+    for (i, found) in files.iter().enumerate() {
+        let large = is_large(found.1.as_deref());
+        if !large {
+            batch.push(found);
+        }
+        if large || batch.len() == CHUNK || i + 1 == files.len() {
+            let reports: Vec<FileReport> = batch
+                .par_iter()
+                .map(|(name, path)| check_file(name, path.as_deref(), &policy, &limits, paths.contains(name)))
+                .collect();
+            let _ = reporter.chunk(&reports, &mut out, &mut err);
+            batch.clear();
+        }
+        if large {
+            let named = paths.contains(&found.0);
+            check_file_streaming(found, (&policy, &limits, named), &mut reporter, &mut out, &mut err);
+        }
     }
     let failed: Vec<FileReport> = errors
         .into_iter()

@@ -161,6 +161,39 @@ pub fn check_each(
     (resources, template_line, index)
 }
 
+/// [`check_each`] for a text that cannot be a template (it holds no `{{`): each document's verdicts
+/// are located and handed to `emit` as soon as it is judged, instead of being kept, so that memory
+/// follows one document even when a file has thousands of them. Returns how many non-empty
+/// documents the file has.
+pub fn check_streaming(
+    src: &Source,
+    policy: &Policy,
+    limits: &yaml::Limits,
+    mut with_tree: impl FnMut(&Node, &mut [Resource]),
+    mut emit: impl FnMut(Vec<Resource>),
+) -> usize {
+    let keep = |kind: &str| policy.reads_kind(kind);
+    let mut lines: Option<LineIndex> = None;
+    let mut index = 0;
+    let stream = yaml::parse_each(&src.text, limits, Some(&keep), &mut |doc| {
+        let mut resources = Vec::new();
+        evaluate_root(doc.root.as_ref(), index, policy, &mut resources);
+        if let Ok(root) = &doc.root {
+            with_tree(root, &mut resources);
+        }
+        locate_with(&mut lines, &src.text, &mut resources);
+        index += 1;
+        emit(resources);
+    });
+    if let Some(fatal) = stream.fatal {
+        let span = Span { start: fatal.offset, end: fatal.offset };
+        let mut resources = vec![Resource { doc: index, item: None, outcome: error(fatal.message, span) }];
+        locate_with(&mut lines, &src.text, &mut resources);
+        emit(resources);
+    }
+    index
+}
+
 /// Verdicts for an already parsed stream (no template test: the caller knows the text). Positions
 /// are not filled in: the caller [`locate`]s the verdicts it keeps, in the text it reports.
 pub fn evaluate_stream(stream: yaml::Stream, policy: &Policy) -> Checked {
@@ -220,7 +253,12 @@ fn error(message: String, span: Span) -> Outcome {
 
 /// Fill in line/column positions (the line index is built only when something is reported).
 pub fn locate(text: &str, resources: &mut [Resource]) {
-    let mut index: Option<LineIndex> = None;
+    locate_with(&mut None, text, resources);
+}
+
+/// [`locate`] with a line index that the caller keeps across calls on the same text (built on
+/// first use).
+fn locate_with(index: &mut Option<LineIndex>, text: &str, resources: &mut [Resource]) {
     let mut pos_of = |span: Span| {
         let idx = index.get_or_insert_with(|| LineIndex::new(text));
         let (line, col) = idx.line_col(text, span.start);

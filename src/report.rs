@@ -98,6 +98,23 @@ impl Reporter {
     /// Render a chunk of files (in input order).
     pub fn chunk(&mut self, files: &[FileReport], out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
         self.totals.add(&totals(files));
+        self.render(files, out, err)
+    }
+
+    /// Render part of one file's results (a file reported document by document); the file itself
+    /// is counted by [`Reporter::file_done`].
+    pub fn part(&mut self, part: &FileReport, out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
+        let files = std::slice::from_ref(part);
+        self.totals.add(&Totals { files: 0, ..totals(files) });
+        self.render(files, out, err)
+    }
+
+    /// A file reported in parts is complete.
+    pub fn file_done(&mut self) {
+        self.totals.files += 1;
+    }
+
+    fn render(&mut self, files: &[FileReport], out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
         match self.format {
             Format::Text => {
                 text_lines(files, out)?;

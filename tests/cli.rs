@@ -1016,3 +1016,30 @@ fn the_last_kind_wins() {
     assert_eq!(r["kind"], "Pod", "{r}");
     assert_eq!(r["violations"][0]["check"], "hostNamespaces");
 }
+
+/// A large file is reported document by document as it is read (memory follows one document);
+/// what it reports is exactly what the whole-file path reports for the same documents (forced here
+/// by a `{{` in a comment, which only the whole-file path may judge).
+#[test]
+fn a_large_file_streams_the_same_results() {
+    let dir = tmp();
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 5 << 20 {
+        text.push_str(&format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx\n        securityContext: {{privileged: true}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{a: b}}\n---\n"));
+        if i == 500 {
+            text.push_str("apiVersion: v1\nkind: Pod\nmetadata: [broken\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: t}\nspec: {hostNetwork: \"yes\"}\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: li}, spec: {containers: [{name: a, image: x}]}}\n---\n");
+        }
+        i += 1;
+    }
+    let streamed = put(dir.path(), "big.yaml", &text);
+    let whole = put(dir.path(), "whole.yaml", format!("{text}# {{{{ not a template }}}}\n"));
+    for format in ["json", "text"] {
+        let a = podsec(dir.path(), &["--format", format, &streamed]);
+        let b = podsec(dir.path(), &["--format", format, &whole]);
+        assert_eq!(a.code, 2, "{a:?}");
+        assert_eq!(a.code, b.code);
+        assert_eq!(a.stdout.replace("big.yaml", "whole.yaml"), b.stdout, "{format}");
+        assert_eq!(a.stderr.replace("big.yaml", "whole.yaml"), b.stderr, "{format}");
+    }
+}
