@@ -181,7 +181,7 @@ fn fix_file(
             return out;
         }
     };
-    let result: FileFix = fix_source(&src, policy, choice, limits);
+    let mut result: FileFix = fix_source(&src, policy, choice, limits);
     if let Some(line) = result.template_line {
         out.errors.push(format!(
             "{name}:{line}: error: this is a template (Helm/Go `{{{{ }}}}`), not YAML: render it first (e.g. `helm template`); not changed"
@@ -211,7 +211,8 @@ fn fix_file(
         result.applied.iter().map(|a| (a.doc, a.item, a.fix.check)).collect::<std::collections::BTreeSet<_>>().len();
     out.fixed_resources =
         result.applied.iter().map(|a| (a.doc, a.item)).collect::<std::collections::BTreeSet<_>>().len();
-    for r in &result.remaining {
+    // Each remaining fix becomes its summary line and is dropped (a large stream has many).
+    for r in std::mem::take(&mut result.remaining) {
         let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
         let verb = if r.fix.class == super::Class::Manual { "" } else { "would " };
         out.remaining.push(format!(
