@@ -158,13 +158,16 @@ pub fn parse_each(
 
 /// granit's options for reading YAML as go-yaml v2 (libyaml's port) does: under-indented quoted
 /// continuation lines are accepted (granit's default since 2.2), a BOM inside a document is content,
-/// and a block scalar that ends the input without a line break gets no line feed.
+/// and a block scalar that ends the input without a line break gets no line feed; and, with the
+/// vendored granit's `libyaml_compat` (vendor/granit-parser/PODSEC-PATCHES.md), its scanner and
+/// parser follow libyaml where it differs from YAML 1.2.
 fn parser_options(limits: &Limits) -> granit_parser::Options {
     let mut options = granit_parser::Options::default();
     options.block_nesting_limit = limits.max_depth;
     options.flow_nesting_limit = limits.max_depth;
     options.bom_inside_document_as_content = true;
     options.block_scalar_eof_without_line_feed = true;
+    options.libyaml_compat = true;
     options
 }
 
