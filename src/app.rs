@@ -23,6 +23,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check(args),
         Command::Fix(args) => crate::fix::run::fix(args),
         Command::Explain { id } => explain(id.as_deref()),
+        Command::Krm => crate::krm::run_function(),
+        Command::Kustomize(crate::cli::KustomizeCommand::InstallPlugin { dir }) => {
+            crate::krm::install_plugin(dir.as_deref())
+        }
         Command::DumpJson { paths } => crate::dump::run(&paths_or_stdin(&paths)),
     }
 }

@@ -33,11 +33,34 @@ pub enum Command {
         /// A PSA check id.
         id: Option<String>,
     },
+    /// Run as a KRM function (KRM Functions Specification v1): a `ResourceList` on stdin (or a bare
+    /// multi-document stream), the same with the fixes applied and `results` on stdout. Configured by
+    /// the list's `functionConfig` (a `PodSecurityFix`, podsec.dev/v1alpha1, or a ConfigMap). The
+    /// binary invoked as `podsec-krm` runs this too (kustomize's `exec.path` cannot pass arguments).
+    ///
+    /// Exit status: 0 (remaining violations are warnings in mode fix), 1 errors (bad input or
+    /// configuration; any violation in mode check).
+    Krm,
+    /// kustomize integration: install podsec as a kustomize exec plugin.
+    #[command(subcommand)]
+    Kustomize(KustomizeCommand),
     /// Print every document as podsec reads it, one JSON line each (for comparing YAML readers).
     #[command(hide = true)]
     DumpJson {
         /// Files or directories (as for `check`); `-` or nothing reads stdin.
         paths: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KustomizeCommand {
+    /// Link this binary into kustomize's plugin home as the legacy exec plugin
+    /// (`podsec.dev/v1alpha1/podsecurityfix/PodSecurityFix`) and print the `transformers:` snippet.
+    InstallPlugin {
+        /// The plugin home [default: $KUSTOMIZE_PLUGIN_HOME, else $XDG_CONFIG_HOME/kustomize/plugin,
+        /// else ~/.config/kustomize/plugin].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
     },
 }
 

@@ -10,5 +10,6 @@ pub mod engine;
 pub mod fix;
 pub mod input;
 pub mod k8s;
+pub mod krm;
 pub mod report;
 pub mod yaml;

@@ -236,7 +236,12 @@ impl<'a> Stitch<'a> {
                 self.applied.extend(
                     fixed.applied.into_iter().map(|a| if details { Applied { doc: di, ..a } } else { counted(a, di) }),
                 );
-                self.remaining.extend(fixed.remaining.into_iter().map(|a| without_ops(a, di)));
+                self.remaining.extend(
+                    fixed
+                        .remaining
+                        .into_iter()
+                        .map(|a| if details { Applied { doc: di, ..a } } else { without_ops(a, di) }),
+                );
                 if self.choice.patches || details {
                     self.patches.extend(fixed.patches.into_iter().map(|p| PatchEntry { doc: di, ..p }));
                 }
