@@ -68,6 +68,10 @@ pub fn resolve(args: &PolicyArgs, paths: &[String]) -> Result<Run, String> {
     policy.ignore = config.ignore.clone();
     policy.extra_kinds = config.kinds.clone();
     let (files, errors) = input::discover(paths, &|p| config.excluded(p));
+    // Kustomize patches (named by a kustomization of the input, or carrying `$patch` directives)
+    // are not workloads: left alone.
+    policy.patches.skip = true;
+    policy.patches.files = crate::patches::named_by_kustomizations(&files, paths);
     // A Namespace's label chooses the level and the version of its workloads, each unless the
     // command line gave it.
     if args.level.is_none() || args.pss_version.is_none() {

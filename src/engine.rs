@@ -19,17 +19,44 @@ pub struct Policy {
     /// `enforce-version`) unless the level was given on the command line.
     /// `None` as the level: `privileged`, no check applies.
     pub namespaces: Vec<(String, Option<Level>, Option<PolicyVersion>)>,
+    /// Kustomize patches to leave alone (`check` and `fix` on files set it; off by default).
+    pub patches: crate::patches::Patches,
 }
 
 impl Policy {
     pub fn new(level: Level, version: PolicyVersion) -> Policy {
-        Policy { level, version, extra_kinds: Vec::new(), ignore: Vec::new(), namespaces: Vec::new() }
+        Policy {
+            level,
+            version,
+            extra_kinds: Vec::new(),
+            ignore: Vec::new(),
+            namespaces: Vec::new(),
+            patches: Default::default(),
+        }
+    }
+
+    /// The policy for one file: with [`Patches::skip`](crate::patches::Patches::skip), whether the
+    /// file is a patch a kustomization names, or may hold strategic-merge directives (a copy only then).
+    pub fn for_source(&self, src: &Source) -> std::borrow::Cow<'_, Policy> {
+        if !self.patches.skip {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let file = src.path.as_ref().and_then(|p| self.patches.files.get(p)).cloned();
+        let scan = crate::patches::may_have_directive(&src.text);
+        if file.is_none() && !scan {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut policy = self.clone();
+        policy.patches.file = file;
+        policy.patches.scan = scan;
+        std::borrow::Cow::Owned(policy)
     }
 
     /// Whether a document of this `kind` is read in full (workloads, Lists, Namespaces); the others
     /// are only skimmed for errors.
     pub fn reads_kind(&self, kind: &str) -> bool {
-        kind == "Namespace"
+        self.patches.scan
+            || kind == "Namespace"
             || kind.ends_with("List")
             || k8s::is_workload_kind(kind)
             || self.extra_kinds.iter().any(|k| k.kind == kind)
@@ -87,6 +114,8 @@ pub enum Outcome {
     },
     Skipped {
         kind: String,
+        /// Why it is left alone, when it is not for its kind: a kustomize patch.
+        reason: Option<String>,
     },
     Error {
         message: String,
@@ -123,6 +152,8 @@ pub struct Checked {
 
 /// Parse and check a whole file, keeping every document's tree (the fixer edits them).
 pub fn check_source(src: &Source, policy: &Policy, limits: &yaml::Limits) -> Checked {
+    let policy = policy.for_source(src);
+    let policy = &*policy;
     let keep = |kind: &str| policy.reads_kind(kind);
     let stream = yaml::parse_stream_keeping(&src.text, limits, Some(&keep));
     let docs: Vec<Result<&Node, &yaml::YamlError>> = stream.docs.iter().map(|d| d.root.as_ref()).collect();
@@ -144,6 +175,8 @@ pub fn check_each(
     limits: &yaml::Limits,
     mut with_tree: impl FnMut(&Node, &mut [Resource]),
 ) -> (Vec<Resource>, Option<usize>, usize) {
+    let policy = policy.for_source(src);
+    let policy = &*policy;
     let keep = |kind: &str| policy.reads_kind(kind);
     let mut resources = Vec::new();
     let mut index = 0;
@@ -172,6 +205,8 @@ pub fn check_streaming(
     mut with_tree: impl FnMut(&Node, &mut [Resource]),
     mut emit: impl FnMut(Vec<Resource>),
 ) -> usize {
+    let policy = policy.for_source(src);
+    let policy = &*policy;
     let keep = |kind: &str| policy.reads_kind(kind);
     let mut lines: Option<LineIndex> = None;
     let mut index = 0;
@@ -276,6 +311,15 @@ fn locate_with(index: &mut Option<LineIndex>, text: &str, resources: &mut [Resou
 
 fn evaluate_document(root: &Node, doc: usize, policy: &Policy, out: &mut Vec<Resource>) {
     let kind = root.get("kind").and_then(Node::as_str).unwrap_or("");
+    if let Some(reason) = &policy.patches.file {
+        // Whatever its shape (a JSON 6902 patch is a list of operations), a named patch is left alone.
+        out.push(Resource {
+            doc,
+            item: None,
+            outcome: Outcome::Skipped { kind: kind.into(), reason: Some(reason.clone()) },
+        });
+        return;
+    }
     if k8s::is_list(kind, root) {
         for (i, item) in root.get("items").map_or(&[][..], Node::items).iter().enumerate() {
             let object = vec![Seg::Key("items".into()), Seg::Index(i)];
@@ -291,6 +335,12 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
     if object.as_map().is_none() {
         return error(format!("a Kubernetes object must be a mapping, not {}", object.kind()), object.span);
     }
+    if policy.patches.scan
+        && let Some(reason) = crate::patches::directive(object)
+    {
+        let kind = object.get("kind").and_then(Node::as_str).unwrap_or("").to_owned();
+        return Outcome::Skipped { kind, reason: Some(reason) };
+    }
     if let Err(e) = k8s::check_object_header(object) {
         return error(e.message, e.span);
     }
@@ -298,14 +348,14 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
     let kind = object.get("kind").and_then(Node::as_str).unwrap_or("").to_owned();
     if kind.is_empty() {
         // Not a Kubernetes object (a config fragment, a values file): nothing to check.
-        return Outcome::Skipped { kind };
+        return Outcome::Skipped { kind, reason: None };
     }
     let Some(template) = k8s::template_route(&api_version, &kind, &policy.extra_kinds) else {
         if let Some(message) = k8s::unserved(&api_version, &kind) {
             let at = object.get("apiVersion").map_or(object.span, |n| n.span);
             return error(message, at);
         }
-        return Outcome::Skipped { kind };
+        return Outcome::Skipped { kind, reason: None };
     };
     let decoded = match k8s::check_object(&api_version, &kind, object) {
         Ok(decoded) => decoded,

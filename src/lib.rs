@@ -11,5 +11,6 @@ pub mod fix;
 pub mod input;
 pub mod k8s;
 pub mod krm;
+pub mod patches;
 pub mod report;
 pub mod yaml;

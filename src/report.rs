@@ -36,6 +36,8 @@ pub struct Totals {
     /// Violations of Pod Security Admission itself (not podsec's own checks).
     pub psa_violations: usize,
     pub errors: usize,
+    /// Documents left alone as kustomize patches.
+    pub patches: usize,
 }
 
 impl Totals {
@@ -46,6 +48,7 @@ impl Totals {
         self.violations += o.violations;
         self.psa_violations += o.psa_violations;
         self.errors += o.errors;
+        self.patches += o.patches;
         for (k, n) in &o.other_policies {
             *self.other_policies.entry(k.clone()).or_default() += n;
         }
@@ -70,7 +73,7 @@ pub fn totals(files: &[FileReport]) -> Totals {
                     t.psa_violations += findings.iter().filter(|f| !f.own).count();
                 }
                 Outcome::Error { .. } => t.errors += 1,
-                Outcome::Skipped { .. } => {}
+                Outcome::Skipped { reason, .. } => t.patches += usize::from(reason.is_some()),
             }
         }
     }
@@ -232,6 +235,9 @@ pub fn summary(t: &Totals, level: Level, version: PolicyVersion) -> String {
             t.other_policies.iter().map(|(p, n)| format!("{} at {p}", plural(*n, "workload"))).collect();
         files.push_str(&format!("; {}, as their Namespace's label says", others.join(", ")));
     }
+    if t.patches > 0 {
+        files.push_str(&format!("; {} skipped", plural(t.patches, "kustomize patch document")));
+    }
     let mut s = format!(
         "{} in {} of {} at {}:{} ({files})",
         plural(t.violations, "violation"),
@@ -297,9 +303,12 @@ fn json_resource(file: &str, r: &Resource) -> J {
                 obj.insert("pssVersion".into(), json!(v.to_string()));
             }
         }
-        Outcome::Skipped { kind } => {
+        Outcome::Skipped { kind, reason } => {
             obj.insert("kind".into(), if kind.is_empty() { J::Null } else { json!(kind) });
             obj.insert("skipped".into(), json!(true));
+            if let Some(reason) = reason {
+                obj.insert("reason".into(), json!(reason));
+            }
         }
         Outcome::Error { message, pos, .. } => {
             obj.insert("error".into(), json!(message));

@@ -620,3 +620,115 @@ fn utf16_files_are_read_and_written_back_as_utf16() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("odd.yaml:") && err.contains("odd number of bytes"), "{err}");
 }
+
+/// Kustomize patches are not workloads: the files a kustomization names as patches (`patches:`,
+/// `patchesStrategicMerge:`, `patchesJson6902:`, also in a `Component`) and documents carrying
+/// strategic-merge directives are left byte for byte, listed as skipped with the reason; the real
+/// workloads beside them are still fixed.
+#[test]
+fn kustomize_patches_are_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    const PARTIAL: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n";
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n";
+    write("base/kustomization.yaml", "resources:\n- deployment.yaml\n");
+    write("base/deployment.yaml", DEPLOYMENT);
+    write(
+        "overlay/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../base\npatches:\n- path: patches/image.yaml\n- patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 2\n  target: {kind: Deployment}\npatchesStrategicMerge:\n- smp.yaml\n- |-\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web}\npatchesJson6902:\n- path: ops.yaml\n  target: {group: apps, version: v1, kind: Deployment, name: web}\ncomponents:\n- ../component\n",
+    );
+    write("overlay/patches/image.yaml", PARTIAL);
+    write("overlay/smp.yaml", &PARTIAL.replace("nginx:1.27", "nginx:1.28"));
+    write("overlay/ops.yaml", "- op: add\n  path: /spec/template/spec/hostNetwork\n  value: false\n");
+    // A component's kustomization (no extension: kustomize's third name) names its patch too.
+    write(
+        "component/Kustomization",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- path: sidecar.yaml\n",
+    );
+    write("component/sidecar.yaml", &PARTIAL.replace("name: web\n        image", "name: sidecar\n        image"));
+    // A `$patch: delete` beside a real workload, in a file no kustomization names.
+    let deletes = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: loadgenerator\n$patch: delete\n";
+    let mixed = format!("{deletes}---\n{}", DEPLOYMENT.replace("name: web", "name: api"));
+    write("more/mixed.yaml", &mixed);
+    write(
+        "more/order.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      $setElementOrder/containers:\n      - name: web\n      containers:\n      - name: web\n        image: nginx\n",
+    );
+    let patches = [
+        "overlay/patches/image.yaml",
+        "overlay/smp.yaml",
+        "overlay/ops.yaml",
+        "component/sidecar.yaml",
+        "more/order.yaml",
+    ];
+    let before: Vec<String> = patches.iter().map(|p| std::fs::read_to_string(root.join(p)).unwrap()).collect();
+
+    let (code, out, err) = podsec(&["check", "--format", "json", "."], root, None);
+    assert_eq!(code, 1, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let results = report["results"].as_array().unwrap();
+    let entry = |file: &str, doc: u64| {
+        results
+            .iter()
+            .find(|r| r["file"] == format!("./{file}") && r["doc"] == doc)
+            .unwrap_or_else(|| panic!("no result for {file} doc {doc}: {out}"))
+            .clone()
+    };
+    let named = |k: &str| format!("a kustomize patch (named by ./{k})");
+    for (file, kind, reason) in [
+        ("overlay/patches/image.yaml", "Deployment", named("overlay/kustomization.yaml")),
+        ("overlay/smp.yaml", "Deployment", named("overlay/kustomization.yaml")),
+        ("component/sidecar.yaml", "Deployment", named("component/Kustomization")),
+        ("more/mixed.yaml", "Deployment", "a strategic-merge patch (`$patch: delete`)".to_owned()),
+        ("more/order.yaml", "Deployment", "a strategic-merge patch (`$setElementOrder/containers`)".to_owned()),
+    ] {
+        let r = entry(file, 0);
+        assert_eq!((&r["skipped"], &r["kind"], &r["reason"]), (&json(true), &json(kind), &json(&reason)), "{r}");
+    }
+    // A JSON 6902 patch (a list of operations) named by a kustomization is skipped, not an error.
+    let ops = entry("overlay/ops.yaml", 0);
+    assert_eq!(
+        (&ops["skipped"], &ops["kind"], &ops["reason"]),
+        (&json(true), &json(None::<&str>), &json(named("overlay/kustomization.yaml"))),
+        "{ops}"
+    );
+    // The real workloads are still checked; a plain skipped document has no reason.
+    assert_eq!(entry("more/mixed.yaml", 1)["allowed"], json(false));
+    assert_eq!(entry("base/deployment.yaml", 0)["allowed"], json(false));
+    assert!(entry("base/kustomization.yaml", 0).get("reason").is_none());
+    let (_, text, _) = podsec(&["check", "."], root, None);
+    assert!(
+        !text.contains("patches/image.yaml") && !text.contains("mixed.yaml:2:"),
+        "nothing per skipped document: {text}"
+    );
+    assert!(text.contains("; 6 kustomize patch documents skipped)"), "{text}");
+    // A file given alone: the kustomization of its own directory counts.
+    let (code, out, _) = podsec(&["check", "--format", "json", "smp.yaml"], &root.join("overlay"), None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\"reason\":\"a kustomize patch (named by kustomization.yaml)\""), "{out}");
+
+    let (code, _, err) = podsec(&["fix", "."], root, None);
+    assert_eq!(code, 0, "{err}");
+    for (p, text) in patches.iter().zip(&before) {
+        assert_eq!(&std::fs::read_to_string(root.join(p)).unwrap(), text, "{p} is left byte for byte");
+    }
+    let fixed = std::fs::read_to_string(root.join("more/mixed.yaml")).unwrap();
+    assert!(fixed.starts_with(deletes) && fixed.contains("allowPrivilegeEscalation: false"), "{fixed}");
+    assert!(std::fs::read_to_string(root.join("base/deployment.yaml")).unwrap().contains("runAsNonRoot: true"));
+    let (code, out, _) = podsec(&["check", "."], root, None);
+    assert_eq!(code, 0, "{out}");
+
+    // The engine itself (as the conformance tests call it) still evaluates a `$patch` document.
+    let src = Source { name: "d.yaml".into(), text: mixed.clone(), ..Source::default() };
+    let checked = podsec::engine::check_source(&src, &policy("restricted", "latest"), &Limits::default());
+    assert!(matches!(checked.resources[0].outcome, Outcome::Workload { .. }), "{:?}", checked.resources[0]);
+}
+
+fn json<T: serde::Serialize>(v: T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap()
+}

@@ -77,8 +77,9 @@ pub struct Choice {
 }
 
 fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -> Vec<Fix> {
-    if let Outcome::Skipped { kind } = &r.outcome {
-        if kind == "Namespace" && choice.label_namespaces {
+    if let Outcome::Skipped { kind, reason } = &r.outcome {
+        // A kustomize patch (`reason`) is left alone.
+        if kind == "Namespace" && reason.is_none() && choice.label_namespaces {
             let object: Route = r.item.map_or_else(Vec::new, |i| vec![Seg::Key("items".into()), Seg::Index(i)]);
             let Some(ns) = k8s::at(root, &object) else { return Vec::new() };
             // A Namespace whose own label chose its workloads' level keeps that level.
@@ -121,6 +122,9 @@ fn chosen(fix: &Fix, choice: &Choice) -> bool {
 /// the input and the output), and a document whose fixes fail the self-check is left exactly as it
 /// was without holding back the others.
 pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limits) -> FileFix {
+    // A kustomize patch is left alone (with `Policy::patches`): its documents are skipped.
+    let policy = policy.for_source(src);
+    let policy = &*policy;
     let text = src.text.as_str();
     let keep = |kind: &str| policy.reads_kind(kind);
     let mut acc = Stitch::new(text, policy, choice, limits);
@@ -533,7 +537,7 @@ impl OriginalDoc {
                     Outcome::Workload { api_version, kind, namespace, name, .. } => {
                         (api_version.clone(), kind.clone(), namespace.clone(), name.clone())
                     }
-                    Outcome::Skipped { kind } => {
+                    Outcome::Skipped { kind, .. } => {
                         // A Namespace being labelled: its identity is read from the object itself.
                         let object = match r.item {
                             Some(i) => root.get("items").and_then(|items| items.items().get(i)),
