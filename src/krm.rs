@@ -312,7 +312,9 @@ fn field_of(before: &engine::Checked, a: &Applied) -> Option<J> {
 
 /// PSA's `reason (detail)` of the finding a fix addresses, in the input.
 fn message_of(before: &engine::Checked, doc: usize, item: Option<usize>, check: &str) -> Option<String> {
-    before.resources.iter().filter(|r| r.doc == doc && r.item == item).find_map(|r| match &r.outcome {
+    // The verdicts are in document (and item) order.
+    let from = before.resources.partition_point(|r| (r.doc, r.item) < (doc, item));
+    before.resources[from..].iter().take_while(|r| r.doc == doc && r.item == item).find_map(|r| match &r.outcome {
         Outcome::Workload { findings, .. } => {
             findings.iter().find(|f| f.check == check).map(|f| reason_detail(&f.reason, &f.detail))
         }
@@ -357,9 +359,14 @@ fn verdict_results(before: &engine::Checked, r: &Resource, severity: &str, remai
                 let mut message = format!("{}: {}", f.check, reason_detail(&f.reason, &f.detail));
                 let mut tags = serde_json::Map::new();
                 tags.insert("check".into(), json!(f.check));
-                if let Some(fix) = remaining
-                    .and_then(|rs| rs.iter().find(|x| x.doc == r.doc && x.item == r.item && x.fix.check == f.check))
-                {
+                if let Some(fix) = remaining.and_then(|rs| {
+                    // The remaining fixes are in document (and item) order too.
+                    let from = rs.partition_point(|x| (x.doc, x.item) < (r.doc, r.item));
+                    rs[from..]
+                        .iter()
+                        .take_while(|x| x.doc == r.doc && x.item == r.item)
+                        .find(|x| x.fix.check == f.check)
+                }) {
                     let verb = if fix.fix.class == Class::Manual { "" } else { "would " };
                     message.push_str(&format!(" [{}: {verb}{}]", fix.fix.class.as_str(), fix.fix.note));
                     tags.insert("class".into(), json!(fix.fix.class.as_str()));
