@@ -108,18 +108,24 @@ pub struct FixArgs {
     /// `hostNetwork: true`, an added capability, `runAsUser: 0`, ...).
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// Write the fixed stream to stdout instead of the files.
-    #[arg(long, conflicts_with_all = ["diff", "check", "format"])]
+    /// Write the fixed stream to stdout instead of the files (with `--format kustomize`: the
+    /// kustomization and patch files that would be written).
+    #[arg(long, conflicts_with_all = ["diff", "check"])]
     pub stdout: bool,
     /// Print a unified diff (`a/`, `b/` headers, as `git apply` takes it) instead of writing.
-    #[arg(long, conflicts_with_all = ["check", "format"])]
+    #[arg(long, conflicts_with = "check")]
     pub diff: bool,
     /// Write nothing; exit 1 if anything would change.
-    #[arg(long, conflicts_with = "format")]
+    #[arg(long)]
     pub check: bool,
-    /// Print the changes in another form instead of writing.
+    /// Print the changes in another form instead of writing (`json-patch`), or write them as a
+    /// kustomize overlay (`kustomize`: the paths are directories holding a kustomization).
     #[arg(long, value_enum)]
     pub format: Option<FixFormat>,
+    /// With `--format kustomize`: the command that renders a kustomization directory (the directory
+    /// is appended) [default: `kustomize build` when on PATH, else `kubectl kustomize`].
+    #[arg(long, value_name = "CMD")]
+    pub kustomize_cmd: Option<String>,
     /// Where a root UID must go, write this UID; also add it beside a new pod-level `runAsNonRoot: true`
     /// (the kubelet refuses `runAsNonRoot` for images whose USER is root or a name).
     #[arg(long, value_name = "UID", value_parser = clap::value_parser!(i64).range(1..=2_147_483_647))]
@@ -134,4 +140,7 @@ pub struct FixArgs {
 pub enum FixFormat {
     /// `[{"file", "doc", ["item",] "apiVersion", "kind", "namespace", "name", "patch": [RFC 6902 ops]}]`
     JsonPatch,
+    /// Write JSON 6902 patches for what DIR's kustomization builds into DIR (`podsec-patches/`)
+    /// and add `patches:` entries to its kustomization; bases are never written.
+    Kustomize,
 }

@@ -42,6 +42,13 @@ struct Mode {
 }
 
 pub fn fix(args: FixArgs) -> i32 {
+    if args.format == Some(FixFormat::Kustomize) {
+        return crate::overlay::run(&args);
+    }
+    if args.format.is_some() && (args.stdout || args.diff || args.check) {
+        eprintln!("podsec: error: --format json-patch cannot be used with --stdout, --diff or --check");
+        return EXIT_ERROR;
+    }
     let paths = crate::app::paths_or_stdin(&args.paths);
     let (policy, files, input_errors) = match crate::app::resolve(&args.policy, &paths) {
         Ok(x) => x,
