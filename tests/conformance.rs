@@ -285,18 +285,6 @@ const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
         "granit-parser's scanner: NEL/LS/PS in quoted scalars are content, not YAML 1.1 line breaks",
     ),
     ("nel-in-plain-scalar.yaml", "granit-parser's scanner: NEL does not end a plain scalar's line"),
-    (
-        "block-scalar-header-at-key-column.yaml",
-        "granit-parser's scanner: refuses a block scalar header at the key's column as a block mapping value",
-    ),
-    (
-        "multiline-implicit-key-in-flow.yaml",
-        "granit-parser's scanner: takes a multi-line implicit key in a flow mapping",
-    ),
-    (
-        "flow-question-mark.yaml",
-        "granit-parser's scanner: `?` inside a flow plain scalar does not end it (go-yaml v2: any `?` in flow)",
-    ),
 ];
 
 /// Every document of `testdata/yaml-agreement` reads as go-yaml v2 reads it (`expected.jsonl`: its

@@ -1420,6 +1420,15 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         }
     }
 
+    /// libyaml_compat: yaml_parser_fetch_next_token's error for a tab that
+    /// yaml_parser_scan_to_next_token did not eat.
+    #[cold]
+    fn libyaml_tab_cannot_start_token(&self) -> ScanError {
+        self.scan_error(ErrorKind::Custom(String::from(
+            "found character that cannot start any token",
+        )))
+    }
+
     #[cold]
     fn simple_key_expected(mark: Marker) -> ScanError {
         ScanError::from_kind(mark, ErrorKind::SimpleKeyExpected)
@@ -1965,7 +1974,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             '}' => self.fetch_flow_collection_end(TokenType::FlowMappingEnd, '{', '}'),
             ',' => self.fetch_flow_entry(),
             '-' if is_blank_or_breakz(nc) => self.fetch_block_entry(),
-            '?' if is_blank_or_breakz(nc) => self.fetch_key(),
+            '?' if is_blank_or_breakz(nc) || self.libyaml_flow_question_mark() => self.fetch_key(),
             ':' if is_blank_or_breakz(nc) => self.fetch_value(),
             ':' if self.flow_level > 0
                 && (is_flow(nc) || self.mark.index() == self.adjacent_value_allowed_at) =>
@@ -2124,7 +2133,10 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         while let Some(index) = self.first_simple_key {
             let sk = &mut self.simple_keys[index];
             debug_assert!(sk.possible);
-            let is_line_stale = self.flow_level == 0 && sk.mark.line < self.mark.line;
+            // libyaml_compat: go-yaml v2's yaml_simple_key_is_valid drops a simple key at a line
+            // break in flow context too ("the key is restricted to a single line").
+            let is_line_stale = (self.flow_level == 0 || self.options.libyaml_compat)
+                && sk.mark.line < self.mark.line;
             // The length cap applies in flow contexts too; otherwise token buffering can grow
             // without bound while the scanner waits to see whether a later ':' resolves the key.
             let is_length_stale = self.mark.index().saturating_sub(sk.mark.index())
@@ -2346,6 +2358,15 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                     self.skip_blank();
 
                     need_whitespace = false;
+                }
+                // libyaml_compat: after a block `?` (and after a line break) a simple key is
+                // allowed, so yaml_parser_scan_to_next_token does not eat a tab and
+                // yaml_parser_fetch_next_token cannot start a token with it (`?\tx`).
+                '\t' if self.options.libyaml_compat
+                    && self.flow_level == 0
+                    && self.simple_key_allowed =>
+                {
+                    return Err(self.libyaml_tab_cannot_start_token());
                 }
                 '\t' => {
                     self.skip_explicit_key_tab()?;
@@ -3375,6 +3396,12 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         self.roll_indent(mark.col, None, TokenType::BlockSequenceStart, mark)?;
         let token_index = self.tokens.len();
         let found_tabs = self.skip_ws_to_eol(SkipTabs::Yes)?.found_tabs();
+        // libyaml_compat: after a block `-` a simple key is allowed, so
+        // yaml_parser_scan_to_next_token eats only spaces and yaml_parser_fetch_next_token cannot
+        // start a token with the tab that follows them (`-\tname: x`, `- \tx`).
+        if self.options.libyaml_compat && found_tabs {
+            return Err(self.libyaml_tab_cannot_start_token());
+        }
         self.input.lookahead(2);
         if found_tabs && self.input.next_char_is('-') && is_blank_or_breakz(self.input.peek_nth(1))
         {
@@ -3422,7 +3449,14 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
     }
 
     fn fetch_block_scalar(&mut self, literal: bool) -> ScanResult {
-        self.save_simple_key();
+        if self.options.libyaml_compat {
+            // libyaml_compat: yaml_parser_fetch_block_scalar removes any potential simple key
+            // rather than saving one (a block scalar is never a key), so a block scalar header at
+            // the key's column is a block mapping value (`a:\n|\n x`), not a required key.
+            self.remove_simple_key()?;
+        } else {
+            self.save_simple_key();
+        }
         self.allow_simple_key();
         let token_index = self.tokens.len();
         let tok = self.scan_block_scalar(literal)?;
@@ -4366,6 +4400,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
             if !self.input.next_is_blank_or_breakz()
                 && self.input.next_can_be_plain_scalar(self.flow_level > 0)
+                && !self.libyaml_flow_question_mark()
             {
                 if self.leading_whitespace {
                     if has_content && string.is_none() {
@@ -4416,8 +4451,29 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                     output.reserve(self.input.bufmaxlen());
                 }
 
-                // Add content non-blank characters to the scalar.
+                // libyaml_compat: go-yaml v2's yaml_parser_scan_plain_scalar ends a plain scalar
+                // at any `?` in flow context ("Check for indicators that may end a plain
+                // scalar"), so take the flow scalar's characters one at a time here rather than by
+                // the input's chunks, which do not stop at `?`.
                 let mut end = false;
+                if self.options.libyaml_compat && self.flow_level > 0 {
+                    loop {
+                        self.input.lookahead(2);
+                        if self.input.next_is_blank_or_breakz()
+                            || !self.input.next_can_be_plain_scalar(true)
+                            || self.libyaml_flow_question_mark()
+                        {
+                            break;
+                        }
+                        if let Some(output) = string.as_mut() {
+                            output.push(self.input.peek());
+                        }
+                        self.skip_non_blank();
+                    }
+                    end = true;
+                }
+
+                // Add content non-blank characters to the scalar.
                 while !end {
                     // Fill the buffer once and process all characters in the buffer until the next
                     // fetch. `next_can_be_plain_scalar` needs 2 lookahead characters, so keep one
@@ -4549,6 +4605,13 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         }
     }
 
+    /// libyaml_compat: a `?` in flow context is an indicator wherever it is, as in go-yaml v2's
+    /// yaml_parser_fetch_next_token ("Is it the key indicator?": `?` when `flow_level > 0`) and
+    /// yaml_parser_scan_plain_scalar (it ends a plain scalar in flow context).
+    fn libyaml_flow_question_mark(&self) -> bool {
+        self.options.libyaml_compat && self.flow_level > 0 && self.input.peek() == '?'
+    }
+
     fn fetch_key(&mut self) -> ScanResult {
         let start_mark = self.mark;
         if self.flow_level == 0 {
@@ -4651,6 +4714,11 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             }
         }
 
+        // libyaml_compat: a block `:` after a complex key leaves simple keys allowed
+        // (yaml_parser_fetch_value), so a tab after it cannot start a token (`? a\n:\tb`).
+        if self.options.libyaml_compat && found_tabs && !sk.possible && self.flow_level == 0 {
+            return Err(self.libyaml_tab_cannot_start_token());
+        }
         if sk.possible {
             // Under-indented flow entries are a compatibility extension, but implicit keys
             // spanning lines are rejected by both PyYAML and ruamel.yaml. Keep that extension
