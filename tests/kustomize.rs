@@ -2,6 +2,9 @@
 //!
 //! Section 1 (functions `overlay_*`): `podsec fix --format kustomize DIR`, the overlay mode, on every
 //! case of `../shared/kustomize/` and on error cases.
+//!
+//! Section 2 (functions `krm_*`): podsec as a transformer inside the build, by the legacy exec plugin
+//! and by the container route (a `docker` shim first on PATH runs `podsec krm`), on the same cases.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -511,4 +514,251 @@ fn overlay_errors() {
         overlay_assert_error(&run, &d, "failed");
         assert!(overlay_tree(&dir) == files);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section 2: the transformer (KRM function, container route, legacy exec plugin) inside the real
+// kustomize (`kubectl kustomize --enable-alpha-plugins`)
+// ---------------------------------------------------------------------------------------------
+
+const PODSEC: &str = BIN;
+
+/// A place for the routes: a plugin home with the exec plugin linked in, and a `docker` shim that
+/// runs podsec's KRM function (kustomize runs a container function as `docker run ... IMAGE`).
+struct Routes {
+    dir: tempfile::TempDir,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(PODSEC)
+            .args(["kustomize", "install-plugin", "--dir"])
+            .arg(dir.path().join("plugins"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "install-plugin: {}", String::from_utf8_lossy(&out.stderr));
+        let snippet = String::from_utf8_lossy(&out.stdout);
+        assert!(snippet.contains("kind: PodSecurityFix") && snippet.contains("transformers:"), "{snippet}");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let shim = bin.join("docker");
+        std::fs::write(&shim, "#!/bin/sh\n# kustomize runs `docker run [flags] IMAGE`: run podsec's KRM function instead.\nprintf '%s\\n' \"$*\" >> \"$(dirname \"$0\")/docker.log\"\nexec \"$PODSEC_BIN\" krm\n").unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Routes { dir }
+    }
+
+    /// `kubectl kustomize [--enable-alpha-plugins] DIR` with the plugin home and the shim: (exit, stdout, stderr).
+    fn build(&self, dir: &Path, plugins: bool) -> (i32, String, String) {
+        let mut cmd = std::process::Command::new("kubectl");
+        cmd.arg("kustomize");
+        if plugins {
+            cmd.arg("--enable-alpha-plugins");
+        }
+        let path = format!("{}:{}", self.dir.path().join("bin").display(), std::env::var("PATH").unwrap_or_default());
+        let out = cmd
+            .arg(dir)
+            .env("KUSTOMIZE_PLUGIN_HOME", self.dir.path().join("plugins"))
+            .env("PATH", path)
+            .env("PODSEC_BIN", PODSEC)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
+    }
+}
+
+/// A kustomization in `at` that builds `base` through the transformer `config`.
+fn wrap(at: &Path, base: &Path, config: &str) {
+    std::fs::create_dir_all(at).unwrap();
+    // kustomize takes only relative paths to other kustomizations.
+    let (from, to) = (at.canonicalize().unwrap(), base.canonicalize().unwrap());
+    let common = from.components().zip(to.components()).take_while(|(a, b)| a == b).count();
+    let mut rel = std::path::PathBuf::new();
+    for _ in from.components().skip(common) {
+        rel.push("..");
+    }
+    rel.extend(to.components().skip(common));
+    std::fs::write(
+        at.join("kustomization.yaml"),
+        format!("resources:\n- {}\ntransformers:\n- podsec.yaml\n", rel.display()),
+    )
+    .unwrap();
+    std::fs::write(at.join("podsec.yaml"), config).unwrap();
+}
+
+fn transformer(route: &str, spec: &str) -> String {
+    let annotation = match route {
+        "plugin" => String::new(),
+        "container" => {
+            "  annotations:\n    config.kubernetes.io/function: |\n      container:\n        image: podsec:test\n"
+                .into()
+        }
+        "exec" => {
+            "  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./podsec-krm\n".into()
+        }
+        _ => unreachable!(),
+    };
+    format!(
+        "apiVersion: podsec.dev/v1alpha1\nkind: PodSecurityFix\nmetadata:\n  name: podsec\n{annotation}spec:\n{spec}"
+    )
+}
+
+/// The documents of a build, as JSON.
+fn docs_of(build: &str) -> Vec<serde_json::Value> {
+    podsec::yaml::parse_stream(build, &podsec::yaml::Limits::default())
+        .docs
+        .iter()
+        .map(|d| d.root.as_ref().expect("kustomize output parses").to_json())
+        .collect()
+}
+
+/// The fields a Pod Security fix may touch.
+fn security_field(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').collect();
+    segs.iter().any(|s| {
+        matches!(
+            *s,
+            "securityContext"
+                | "automountServiceAccountToken"
+                | "hostNetwork"
+                | "hostPID"
+                | "hostIPC"
+                | "hostPort"
+                | "hostUsers"
+        ) || s.starts_with("container.apparmor.security.beta.kubernetes.io~1")
+    })
+}
+
+/// Every case of `../shared/kustomize/`, built through podsec by the exec plugin and by the
+/// container route of the real kustomize: the routes agree, every build passes the level but for
+/// what has no automatic fix, and the output equals the plain build but for security fields.
+#[test]
+fn krm_routes_on_the_real_kustomizations() {
+    let (true, Some(root)) = (overlay_kubectl(), common::shared("kustomize")) else { return };
+    let cases = std::fs::read_to_string(root.join("CASES.tsv")).unwrap();
+    let routes = Routes::new();
+    let mut failures = Vec::new();
+    let (mut built, mut changed) = (0, 0);
+    for line in cases.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let case = line.split('\t').next().unwrap();
+        let dir = root.join(case);
+        let (code, plain, err) = routes.build(&dir, false);
+        assert_eq!(code, 0, "{case}: the plain build: {err}");
+        let spec = "  level: restricted\n  unsafeFixes: true\n";
+        let mut outputs = Vec::new();
+        for route in ["plugin", "container"] {
+            let at = routes.dir.path().join(route).join(case.replace('/', "__"));
+            wrap(&at, &dir, &transformer(route, spec));
+            let (code, out, err) = routes.build(&at, true);
+            if code != 0 {
+                failures.push(format!("{case} ({route}): exit {code}: {err}"));
+                continue;
+            }
+            built += 1;
+            // Passes restricted, but for the violations no fix can make (volumes).
+            let file = at.join("build.yaml");
+            std::fs::write(&file, &out).unwrap();
+            let check =
+                std::process::Command::new(PODSEC).args(["check", "--format", "json"]).arg(&file).output().unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+            for r in report["results"].as_array().unwrap() {
+                for v in r["violations"].as_array().into_iter().flatten() {
+                    if v["fix"] != "manual" {
+                        failures.push(format!("{case} ({route}): {} {} remains: {}", r["kind"], r["name"], v["check"]));
+                    }
+                }
+            }
+            // Only security fields differ from the plain build.
+            let (before, after) = (docs_of(&plain), docs_of(&out));
+            if before.len() != after.len() {
+                failures.push(format!(
+                    "{case} ({route}): {} documents, the plain build has {}",
+                    after.len(),
+                    before.len()
+                ));
+            }
+            for (b, a) in before.iter().zip(&after) {
+                let diff = serde_json::to_value(json_patch::diff(b, a)).unwrap();
+                for op in diff.as_array().unwrap() {
+                    changed += 1;
+                    let path = op["path"].as_str().unwrap();
+                    if !security_field(path) {
+                        failures.push(format!("{case} ({route}): {} changed {path}", b["metadata"]["name"]));
+                    }
+                }
+            }
+            outputs.push(out);
+        }
+        if outputs.len() == 2 && outputs[0] != outputs[1] {
+            failures.push(format!("{case}: the plugin and the container route differ"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(built >= 24, "only {built} builds");
+    assert!(changed >= 24, "the builds were fixed: only {changed} fields changed");
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "kustomize: {built} builds through podsec, {changed} fields fixed");
+    let log = std::fs::read_to_string(routes.dir.path().join("bin/docker.log")).unwrap();
+    assert!(log.contains("run --rm -i") && log.contains("podsec:test"), "kustomize ran the container: {log}");
+}
+
+/// Mode check fails the build with one stderr line per violation; a bad functionConfig fails it
+/// with one line; `kubectl kustomize` skips an exec function silently (it has no --enable-exec).
+#[test]
+fn krm_failures_and_the_exec_route_under_kubectl() {
+    if !overlay_kubectl() {
+        return;
+    }
+    let routes = Routes::new();
+    let base = routes.dir.path().join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::write(base.join("kustomization.yaml"), "resources:\n- pod.yaml\n").unwrap();
+    std::fs::write(
+        base.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: nginx\n",
+    )
+    .unwrap();
+    for route in ["plugin", "container"] {
+        let at = routes.dir.path().join(format!("check-{route}"));
+        wrap(&at, &base, &transformer(route, "  level: restricted\n  mode: check\n"));
+        let (code, out, err) = routes.build(&at, true);
+        assert_eq!(code, 1, "{route}: {out}{err}");
+        assert!(err.contains("podsec: error: Pod/p: runAsNonRoot: runAsNonRoot != true (pod or container \"a\" must set securityContext.runAsNonRoot=true)"), "{route}: {err}");
+        let at = routes.dir.path().join(format!("bad-{route}"));
+        wrap(&at, &base, &transformer(route, "  level: privileged\n"));
+        let (code, _, err) = routes.build(&at, true);
+        assert_eq!(code, 1, "{route}: {err}");
+        assert!(err.contains("podsec: error: invalid functionConfig"), "{route}: {err}");
+        let at = routes.dir.path().join(format!("fix-{route}"));
+        wrap(&at, &base, &transformer(route, "  level: baseline\n"));
+        let (code, out, err) = routes.build(&at, true);
+        assert_eq!(code, 0, "{route}: {err}");
+        assert!(!out.contains("runAsNonRoot"), "baseline adds nothing to a compliant pod: {out}");
+    }
+    // The exec route: kubectl has no --enable-exec, and an exec function is skipped without a word.
+    let at = routes.dir.path().join("exec");
+    wrap(&at, &base, &transformer("exec", "  level: restricted\n"));
+    std::os::unix::fs::symlink(PODSEC, at.join("podsec-krm")).unwrap();
+    let (code, out, _) = routes.build(&at, true);
+    assert_eq!(code, 0);
+    assert!(!out.contains("runAsNonRoot"), "kubectl kustomize does not run exec functions: {out}");
+    let unknown = std::process::Command::new("kubectl").args(["kustomize", "--enable-exec"]).arg(&at).output().unwrap();
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("unknown flag"));
+    // The same link, run as kustomize's exec runtime would (no arguments, a ResourceList on stdin).
+    let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n  spec:\n    containers:\n    - name: a\n      image: nginx\nfunctionConfig:\n  apiVersion: podsec.dev/v1alpha1\n  kind: PodSecurityFix\n  spec: {level: restricted}\n";
+    let mut child = std::process::Command::new(at.join("podsec-krm"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(list.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("runAsNonRoot: true") && text.contains("results:"), "{text}");
 }
