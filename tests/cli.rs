@@ -80,6 +80,11 @@ fn podsec(cwd: &Path, args: &[&str]) -> Out {
 
 /// Run `podsec check ARGS` in `cwd`, feeding `stdin`, within `bounds`.
 fn podsec_with(cwd: &Path, args: &[&str], stdin: Option<&[u8]>, bounds: Bounds) -> Out {
+    podsec_run(cwd, "check", args, stdin, bounds)
+}
+
+/// `podsec <command> args…`, under `bounds`.
+fn podsec_run(cwd: &Path, command: &str, args: &[&str], stdin: Option<&[u8]>, bounds: Bounds) -> Out {
     let mut cmd = if cfg!(unix) {
         let mut c = Command::new("sh");
         c.arg("-c").arg(r#"ulimit -v "$0" && exec "$@""#).arg((bounds.mem_mib * 1024).to_string()).arg(BIN);
@@ -87,7 +92,7 @@ fn podsec_with(cwd: &Path, args: &[&str], stdin: Option<&[u8]>, bounds: Bounds) 
     } else {
         Command::new(BIN)
     };
-    cmd.arg("check").args(args).current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.arg(command).args(args).current_dir(cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().expect("run podsec");
     let mut input = child.stdin.take().expect("stdin");
@@ -554,6 +559,99 @@ fn deep_block_nesting_is_an_error_not_a_crash() {
     assert_one_error(&out, &maps, None);
     assert_one_error(&out, &seqs, Some(1));
     assert_neighbour_checked(&out, &ok);
+}
+
+/// A Pod with `lines` appended under an unknown top-level key `x` (line 9 on): its tree is built and
+/// fixed (the self-check converts it to JSON), and the unknown field is not an error.
+fn pod_with_x(lines: &[String]) -> String {
+    let mut text = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers:\n  - name: c\n    image: i\nx:\n",
+    );
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    text
+}
+
+/// The crafted file of issue 9 and variants: collections nested below the text's limit on each line,
+/// each line aliasing the one before inside its own nesting, so that the expanded tree is thousands
+/// of levels deep (a stack overflow in `fix`, converting it to JSON). Each is one error naming the
+/// line of the first alias that goes too deep, exit 2, in `check` and in every `fix` mode, and the
+/// neighbour is still checked or fixed; the file is left as it was.
+#[test]
+fn aliases_nesting_beyond_the_limit_are_an_error_not_a_crash() {
+    let chain = |open: &str, close: &str| -> String {
+        let lines: Vec<String> = (0..40)
+            .map(|i| {
+                let inner = if i == 0 { "0".to_owned() } else { format!("*a{}", i - 1) };
+                format!("  - &a{i} {}{inner}{}", open.repeat(189), close.repeat(189))
+            })
+            .collect();
+        pod_with_x(&lines)
+    };
+    // Block mappings 150 deep, anchored, then aliased 150 levels down in a second block.
+    let block = {
+        let mut lines = vec!["  a: &b".to_owned()];
+        lines.extend((0..150).map(|i| format!("{}k:", " ".repeat(4 + i))));
+        lines.push(format!("{}v: 1", " ".repeat(154)));
+        lines.push("  b:".to_owned());
+        lines.extend((0..150).map(|i| format!("{}k:", " ".repeat(4 + i))));
+        lines.push(format!("{}v: *b", " ".repeat(154)));
+        pod_with_x(&lines)
+    };
+    let cases = [
+        ("seqs.yaml", chain("[", "]"), 10),
+        ("maps.yaml", chain("{a: ", "}"), 10),
+        ("block.yaml", block, 9 + 152 + 151),
+        // One level past the limit: the alias's 199 levels under `[` at depth 2 (the text's own
+        // nesting limit is the same: 200 brackets under `x:` are refused).
+        ("edge.yaml", pod_with_x(&[format!("  &e {}0{}", "[".repeat(199), "]".repeat(199)), "y: [*e]".into()]), 10),
+    ];
+    for (file, text, line) in cases {
+        for mode in [&[][..], &["--diff"], &["--format", "json-patch"]] {
+            for command in ["check", "fix"] {
+                if command == "check" && !mode.is_empty() {
+                    continue;
+                }
+                let dir = tmp();
+                let bad = put(dir.path(), file, &text);
+                let ok = neighbour(dir.path());
+                let args: Vec<&str> = mode.iter().copied().chain([bad.as_str(), ok.as_str()]).collect();
+                let out = podsec_run(dir.path(), command, &args, None, BOUNDS);
+                let what = format!("{command} {mode:?} {file}");
+                let l = assert_one_error(&out, &bad, Some(line));
+                assert!(l.contains("aliases nest this document deeper than 200 levels"), "{what}: {l}");
+                assert_eq!(std::fs::read_to_string(&bad).unwrap(), text, "{what}: the file changed");
+                match (command, mode) {
+                    ("check", _) => assert_neighbour_checked(&out, &ok),
+                    (_, []) => {
+                        assert_ne!(std::fs::read_to_string(&ok).unwrap(), VIOLATING, "{what}: neighbour not fixed")
+                    }
+                    (_, ["--diff"]) => assert!(out.stdout.contains(ok.trim_start_matches('/')), "{what}: {out:?}"),
+                    _ => assert!(out.json().as_array().unwrap().iter().any(|p| p["file"] == ok.as_str()), "{what}"),
+                }
+            }
+        }
+    }
+}
+
+/// At the limit exactly (an alias expanding to the 200th level), a document is read, checked and
+/// fixed as any other, in every mode, without exhausting the stack of any walk of its tree.
+#[test]
+fn aliases_nesting_up_to_the_limit_are_fixed() {
+    let text = pod_with_x(&[format!("  &e {}0{}", "[".repeat(199), "]".repeat(199)), "y: *e".into()]);
+    let dir = tmp();
+    let file = put(dir.path(), "edge.yaml", &text);
+    let out = podsec_run(dir.path(), "check", &[&file], None, BOUNDS);
+    assert_eq!(out.code, 1, "{out:?}");
+    for mode in [&["--diff"][..], &["--format", "json-patch"], &["--stdout"], &[]] {
+        let args: Vec<&str> = mode.iter().copied().chain([file.as_str()]).collect();
+        let out = podsec_run(dir.path(), "fix", &args, None, BOUNDS);
+        assert_eq!(out.code, 0, "fix {mode:?}: {out:?}");
+    }
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(fixed.contains("runAsNonRoot") && fixed.ends_with("y: *e\n"), "{fixed}");
 }
 
 /// A mapping with 200,000 keys (a big ConfigMap) and 50,000 anchors each used once: building the

@@ -451,7 +451,18 @@ impl<'l> Builder<'l> {
                     }
                     return;
                 }
-                let (count, keys) = count_nodes_keys(target);
+                let (count, keys, height) = count_nodes_keys(target);
+                // The expanded tree must obey the nesting limit as the text does: every walk of the
+                // tree (JSON, checks, the editor, the self-check) recurses, bounded by this alone.
+                if self.stack.len() + height > self.limits.max_depth {
+                    return self.fail(
+                        format!(
+                            "aliases nest this document deeper than {} levels; refusing to expand it",
+                            self.limits.max_depth
+                        ),
+                        range.start,
+                    );
+                }
                 self.nodes += count;
                 if self.nodes > self.limits.max_nodes {
                     return self.fail(
@@ -806,17 +817,14 @@ fn excessive_aliasing(decodes: usize, aliased: usize) -> bool {
     aliased as f64 / decodes as f64 > allowed
 }
 
-fn count_nodes_keys(node: &Node) -> (usize, usize) {
+/// Nodes, keys, and collection nesting depth (a scalar 0, `[0]` 1) of an anchored node: its tree
+/// obeys the nesting limit, so the recursion is bounded by it.
+fn count_nodes_keys(node: &Node) -> (usize, usize, usize) {
+    let add = |(n, k, h): (usize, usize, usize), (a, b, c): (usize, usize, usize)| (n + a, k + b, h.max(c + 1));
     match &node.value {
-        Value::Seq(items) => items.iter().fold((1, 0), |(n, k), i| {
-            let (a, b) = count_nodes_keys(i);
-            (n + a, k + b)
-        }),
-        Value::Map(entries) => entries.iter().fold((1, entries.len()), |(n, k), e| {
-            let (a, b) = count_nodes_keys(&e.value);
-            (n + a, k + b)
-        }),
-        _ => (1, 0),
+        Value::Seq(items) => items.iter().map(count_nodes_keys).fold((1, 0, 1), add),
+        Value::Map(entries) => entries.iter().map(|e| count_nodes_keys(&e.value)).fold((1, entries.len(), 1), add),
+        _ => (1, 0, 0),
     }
 }
 
