@@ -275,17 +275,7 @@ fn corpus_verdicts_agree() {
 
 /// Cases of `testdata/yaml-agreement` where podsec still reads YAML differently from go-yaml v2, each
 /// with why. The list may only shrink: a case that now agrees must be taken off it.
-const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[
-    (
-        "line-separator-ends-comment.yaml",
-        "granit-parser's scanner: U+2028/U+2029/U+0085 are not line breaks (YAML 1.2), so they do not end a comment",
-    ),
-    (
-        "line-separators-in-quoted-scalars.yaml",
-        "granit-parser's scanner: NEL/LS/PS in quoted scalars are content, not YAML 1.1 line breaks",
-    ),
-    ("nel-in-plain-scalar.yaml", "granit-parser's scanner: NEL does not end a plain scalar's line"),
-];
+const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 
 /// Every document of `testdata/yaml-agreement` reads as go-yaml v2 reads it (`expected.jsonl`: its
 /// JSON, or an error; error texts are not compared), except the known disagreements above.

@@ -87,6 +87,15 @@ pub fn is_flow(c: char) -> bool {
     matches!(c, ',' | '[' | ']' | '{' | '}')
 }
 
+/// Check whether the character is one of the line breaks YAML 1.1 (and libyaml's `IS_BREAK`) has
+/// beyond `\r` and `\n`: NEL (U+0085), LS (U+2028) and PS (U+2029). Only the scanner's
+/// `libyaml_compat` option treats them as line breaks.
+#[inline]
+#[must_use]
+pub(crate) fn is_yaml_1_1_extra_break(c: char) -> bool {
+    matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
 /// Check whether the character is the BOM character.
 #[inline]
 #[must_use]

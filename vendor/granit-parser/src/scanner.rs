@@ -20,8 +20,8 @@ use core::char;
 use crate::{
     char_traits::{
         as_hex, find_non_printable, is_anchor_char, is_blank_or_breakz, is_bom, is_break,
-        is_breakz, is_flow, is_hex, is_printable, is_tag_char, is_uri_char, is_yaml_non_space,
-        is_z,
+        is_breakz, is_flow, is_hex, is_printable, is_tag_char, is_uri_char,
+        is_yaml_1_1_extra_break, is_yaml_non_space, is_z,
     },
     error::{ErrorKind, ScanError},
     input::{BorrowedInput, SkipTabs, WhitespaceResult},
@@ -1605,6 +1605,18 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         debug_assert_eq!(self.input.peek(), '#');
 
         self.skip_comment_char();
+        if self.options.libyaml_compat {
+            // libyaml_compat: yaml_parser_scan_to_next_token eats a comment up to IS_BREAKZ,
+            // which includes NEL, LS and PS (YAML 1.1 line breaks).
+            loop {
+                let c = self.input.look_ch();
+                if is_breakz(c) || is_yaml_1_1_extra_break(c) || !is_printable(c) {
+                    break;
+                }
+                self.skip_comment_char();
+            }
+            return self.ensure_current_char_is_printable();
+        }
         let n = self.input.skip_while_non_breakz();
         self.mark.offsets.chars += n;
         self.mark.col += n;
@@ -1967,15 +1979,18 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
         let c = self.input.peek();
         let nc = self.input.peek_nth(1);
+        // libyaml_compat: IS_BLANKZ includes NEL, LS and PS, so `-`, `?` and `:` before one of
+        // them are indicators (yaml_parser_fetch_next_token).
+        let nc_is_blankz = is_blank_or_breakz(nc) || self.libyaml_extra_break(nc);
         match c {
             '[' => self.fetch_flow_collection_start(TokenType::FlowSequenceStart),
             '{' => self.fetch_flow_collection_start(TokenType::FlowMappingStart),
             ']' => self.fetch_flow_collection_end(TokenType::FlowSequenceEnd, '[', ']'),
             '}' => self.fetch_flow_collection_end(TokenType::FlowMappingEnd, '{', '}'),
             ',' => self.fetch_flow_entry(),
-            '-' if is_blank_or_breakz(nc) => self.fetch_block_entry(),
-            '?' if is_blank_or_breakz(nc) || self.libyaml_flow_question_mark() => self.fetch_key(),
-            ':' if is_blank_or_breakz(nc) => self.fetch_value(),
+            '-' if nc_is_blankz => self.fetch_block_entry(),
+            '?' if nc_is_blankz || self.libyaml_flow_question_mark() => self.fetch_key(),
+            ':' if nc_is_blankz => self.fetch_value(),
             ':' if self.flow_level > 0
                 && (is_flow(nc) || self.mark.index() == self.adjacent_value_allowed_at) =>
             {
@@ -2250,6 +2265,16 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                 ' ' => self.skip_blank(),
 
                 '\n' | '\r' => consume_linebreak(self),
+
+                // libyaml_compat: yaml_parser_scan_to_next_token eats any IS_BREAK with
+                // skip_line, NEL, LS and PS included (one character, 2 or 3 bytes: the byte offset
+                // is the input's).
+                c if self.options.libyaml_compat && is_yaml_1_1_extra_break(c) => {
+                    self.skip_nl();
+                    if self.flow_level == 0 {
+                        self.allow_simple_key();
+                    }
+                }
 
                 c if is_bom(c)
                     && self.document_prefix_allowed
@@ -3924,8 +3949,15 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             // For the borrowed path: track the (byte) start of a pending whitespace run.
             let mut pending_ws_start: Option<usize> = None;
 
+            // libyaml_compat: whether the first line break was LS or PS, which
+            // yaml_parser_scan_flow_scalar keeps rather than folds.
+            let mut leading_break_kept = false;
+
             // Consume blank characters.
-            while self.input.next_is_blank() || self.input.next_is_break() {
+            while self.input.next_is_blank()
+                || self.input.next_is_break()
+                || self.libyaml_extra_break(self.input.peek())
+            {
                 if self.input.next_is_blank() {
                     // Consume a space or a tab character.
                     if leading_blanks {
@@ -3965,6 +3997,43 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                             buf.note_pending_ws(ws_start, ws_end);
                         }
                     }
+                } else if self.libyaml_extra_break(self.input.peek()) {
+                    // libyaml_compat: read_line reads NEL as `\n` and keeps LS and PS; the first
+                    // break is folded only if it reads as `\n`.
+                    let c = self.input.peek();
+                    let read = if c == '\u{85}' { '\n' } else { c };
+                    if !leading_blanks {
+                        if let Some(pos) = trailing_ws_start.take() {
+                            if let FlowScalarBuf::Owned(ref mut string) = buf {
+                                string.truncate(pos);
+                            }
+                        }
+                        if pending_ws_start.take().is_some() {
+                            if matches!(buf, FlowScalarBuf::Borrowed { .. }) {
+                                self.promote_flow_scalar_buf_to_owned(&start_mark, &mut buf)?;
+                            }
+                            buf.discard_pending_ws();
+                        } else {
+                            buf.commit_pending_ws();
+                        }
+                        has_leading_break = true;
+                    }
+                    if leading_blanks || read != '\n' {
+                        if matches!(buf, FlowScalarBuf::Borrowed { .. }) {
+                            self.promote_flow_scalar_buf_to_owned(&start_mark, &mut buf)?;
+                        }
+                        let Some(string) = buf.as_owned_mut() else {
+                            unreachable!()
+                        };
+                        string.push(read);
+                        if leading_blanks {
+                            has_trailing_breaks = true;
+                        } else {
+                            leading_break_kept = true;
+                        }
+                    }
+                    self.skip_nl();
+                    leading_blanks = true;
                 } else {
                     self.input.lookahead(2);
 
@@ -4031,7 +4100,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                 //   if there was no leading break, preserve the pending whitespace already emitted
                 //   if there was a leading break but no trailing breaks, fold to one space
                 //   otherwise, preserve the trailing breaks already emitted
-                if has_leading_break && !has_trailing_breaks {
+                if has_leading_break && !has_trailing_breaks && !leading_break_kept {
                     match buf {
                         FlowScalarBuf::Owned(ref mut string) => string.push(' '),
                         FlowScalarBuf::Borrowed { .. } => {
@@ -4156,7 +4225,12 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
         self.input.lookahead(2);
         loop {
             let character = self.input.peek();
-            if is_blank_or_breakz(character) || !is_printable(character) {
+            // libyaml_compat: yaml_parser_scan_flow_scalar's non-blank run ends at IS_BLANKZ, NEL,
+            // LS and PS included.
+            if is_blank_or_breakz(character)
+                || !is_printable(character)
+                || self.libyaml_extra_break(character)
+            {
                 break;
             }
             match character {
@@ -4175,6 +4249,17 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                 // Check for the right quote.
                 '\'' if single => break,
                 '"' if !single => break,
+                // libyaml_compat: an escaped NEL, LS or PS is an escaped line break (IS_BREAK).
+                '\\' if !single && self.libyaml_extra_break(self.input.peek_nth(1)) => {
+                    if matches!(buf, FlowScalarBuf::Borrowed { .. }) {
+                        buf.commit_pending_ws();
+                        self.promote_flow_scalar_buf_to_owned(start_mark, buf)?;
+                    }
+                    self.skip_non_blank();
+                    self.skip_nl();
+                    *leading_blanks = true;
+                    break;
+                }
                 // Check for an escaped line break.
                 '\\' if !single && is_break(self.input.peek_nth(1)) => {
                     self.input.lookahead(3);
@@ -4199,7 +4284,8 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                     string.push(self.resolve_flow_scalar_escape_sequence(start_mark)?);
                 }
                 c => {
-                    if self.consume_flow_scalar_chunk(single, buf) {
+                    // libyaml_compat: the input's chunks do not stop at NEL, LS or PS.
+                    if !self.options.libyaml_compat && self.consume_flow_scalar_chunk(single, buf) {
                         self.input.lookahead(2);
                         continue;
                     }
@@ -4400,7 +4486,7 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
             if !self.input.next_is_blank_or_breakz()
                 && self.input.next_can_be_plain_scalar(self.flow_level > 0)
-                && !self.libyaml_flow_question_mark()
+                && !self.libyaml_plain_scalar_stop()
             {
                 if self.leading_whitespace {
                     if has_content && string.is_none() {
@@ -4413,7 +4499,12 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                         })?;
                         string = Some(prefix.to_owned());
                     }
-                    if self.buf_leading_break.is_empty() {
+                    // libyaml_compat: yaml_parser_scan_plain_scalar folds only a leading `\n` (CR,
+                    // LF, CRLF, NEL); an LS or PS is kept, with the breaks that follow it.
+                    if self.buf_leading_break.is_empty()
+                        || (self.options.libyaml_compat
+                            && !self.buf_leading_break.starts_with('\n'))
+                    {
                         if let Some(output) = string.as_mut() {
                             output.push_str(&self.buf_leading_break);
                             output.push_str(&self.buf_trailing_breaks);
@@ -4453,15 +4544,16 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
 
                 // libyaml_compat: go-yaml v2's yaml_parser_scan_plain_scalar ends a plain scalar
                 // at any `?` in flow context ("Check for indicators that may end a plain
-                // scalar"), so take the flow scalar's characters one at a time here rather than by
-                // the input's chunks, which do not stop at `?`.
+                // scalar"), and at a NEL, LS or PS (IS_BLANKZ), also after a `:`; take the
+                // scalar's characters one at a time here rather than by the input's chunks, which
+                // stop at neither.
                 let mut end = false;
-                if self.options.libyaml_compat && self.flow_level > 0 {
+                if self.options.libyaml_compat {
                     loop {
                         self.input.lookahead(2);
                         if self.input.next_is_blank_or_breakz()
-                            || !self.input.next_can_be_plain_scalar(true)
-                            || self.libyaml_flow_question_mark()
+                            || !self.input.next_can_be_plain_scalar(self.flow_level > 0)
+                            || self.libyaml_plain_scalar_stop()
                         {
                             break;
                         }
@@ -4500,13 +4592,17 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
             //  - We reach eof
             //  - We reach ": "
             //  - We find a flow character in a flow context
-            if !(self.input.next_is_blank() || self.input.next_is_break()) {
+            if !(self.input.next_is_blank()
+                || self.input.next_is_break()
+                || self.libyaml_extra_break(self.input.peek()))
+            {
                 break;
             }
 
             // Process blank characters.
             self.input.lookahead(2);
-            while self.input.next_is_blank_or_break() {
+            while self.input.next_is_blank_or_break() || self.libyaml_extra_break(self.input.peek())
+            {
                 if self.input.next_is_blank() {
                     if !self.leading_whitespace {
                         self.buf_whitespaces.push(self.input.peek());
@@ -4531,6 +4627,17 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
                     } else {
                         self.skip_blank();
                     }
+                } else if self.libyaml_extra_break(self.input.peek()) {
+                    // libyaml_compat: read_line reads NEL as `\n` and keeps LS and PS.
+                    let c = self.input.peek();
+                    let read = if c == '\u{85}' { '\n' } else { c };
+                    if self.leading_whitespace {
+                        self.buf_trailing_breaks.push(read);
+                    } else {
+                        self.buf_whitespaces.clear();
+                        self.buf_leading_break.push(read);
+                    }
+                    self.skip_nl();
                 } else {
                     // Check if it is a first line break
                     if self.leading_whitespace {
@@ -4610,6 +4717,20 @@ impl<'input, T: BorrowedInput<'input>> Scanner<'input, T> {
     /// yaml_parser_scan_plain_scalar (it ends a plain scalar in flow context).
     fn libyaml_flow_question_mark(&self) -> bool {
         self.options.libyaml_compat && self.flow_level > 0 && self.input.peek() == '?'
+    }
+
+    /// libyaml_compat: NEL, LS and PS are line breaks (libyaml's IS_BREAK, YAML 1.1).
+    fn libyaml_extra_break(&self, c: char) -> bool {
+        self.options.libyaml_compat && is_yaml_1_1_extra_break(c)
+    }
+
+    /// libyaml_compat: the character yaml_parser_scan_plain_scalar stops its non-blank run at
+    /// beyond granit's own stops: `?` in flow context, a NEL/LS/PS, and a `:` before one of them.
+    fn libyaml_plain_scalar_stop(&self) -> bool {
+        let c = self.input.peek();
+        self.libyaml_flow_question_mark()
+            || self.libyaml_extra_break(c)
+            || (c == ':' && self.libyaml_extra_break(self.input.peek_nth(1)))
     }
 
     fn fetch_key(&mut self) -> ScanResult {
