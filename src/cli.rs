@@ -118,7 +118,7 @@ pub struct FixArgs {
     /// Write nothing; exit 1 if anything would change.
     #[arg(long)]
     pub check: bool,
-    /// Print the changes in another form instead of writing (`json-patch`), or write them as a
+    /// Print the changes in another form instead of writing (`json-patch`, `markdown`), or write them as a
     /// kustomize overlay (`kustomize`: the paths are directories holding a kustomization).
     #[arg(long, value_enum)]
     pub format: Option<FixFormat>,
@@ -143,4 +143,8 @@ pub enum FixFormat {
     /// Write JSON 6902 patches for what DIR's kustomization builds into DIR (`podsec-patches/`)
     /// and add `patches:` entries to its kustomization; bases are never written.
     Kustomize,
+    /// A Markdown report for a pull request's body or a job summary: a table of every change
+    /// (file, resource, check, class, the PSA message it resolves), the unsafe fixes not applied
+    /// with the change each would make, the manual ones with guidance.
+    Markdown,
 }

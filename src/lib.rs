@@ -11,6 +11,7 @@ pub mod fix;
 pub mod input;
 pub mod k8s;
 pub mod krm;
+pub mod markdown;
 pub mod overlay;
 pub mod patches;
 pub mod report;

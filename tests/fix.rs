@@ -732,3 +732,51 @@ fn kustomize_patches_are_left_alone() {
 fn json<T: serde::Serialize>(v: T) -> serde_json::Value {
     serde_json::to_value(v).unwrap()
 }
+
+// ---- `--format markdown`: the pull request body ---------------------------------------------------
+
+/// `podsec fix --format markdown` on the examples (and a workload whose name needs escaping) is the
+/// approved report in `testdata/fix-markdown/examples.md`, and writes nothing.
+#[test]
+fn markdown_report_lists_every_change_and_what_remains() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut originals = Vec::new();
+    for name in ["jobs.yaml", "node-agent.yaml", "web-deployment.yaml"] {
+        let text = std::fs::read_to_string(root.join("examples").join(name)).unwrap();
+        std::fs::write(dir.path().join(name), &text).unwrap();
+        originals.push((name, text));
+    }
+    let weird = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"a|<b>_c\"\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: nginx\n";
+    std::fs::write(dir.path().join("weird.yaml"), weird).unwrap();
+    originals.push(("weird.yaml", weird.to_owned()));
+    let (code, out, err) = podsec(&["fix", "--format", "markdown", "."], dir.path(), None);
+    assert_eq!(code, 1, "violations remain: {err}");
+    for (name, text) in &originals {
+        assert_eq!(&std::fs::read_to_string(dir.path().join(name)).unwrap(), text, "{name}: markdown writes nothing");
+    }
+    let golden = root.join("testdata/fix-markdown/examples.md");
+    if std::env::var_os("PODSEC_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, &out).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).expect("the golden report (PODSEC_UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(out, expected, "the report differs from {}", golden.display());
+    // What a reader needs is there: the PSA message resolved, the exact unsafe change, the guidance, the warning.
+    assert!(out.contains("| `web-deployment.yaml:19` | Deployment/web | `runAsNonRoot` | safe | `spec.template.spec.securityContext.runAsNonRoot: (unset) → true` | runAsNonRoot != true (pod or container \"web\" must set securityContext.runAsNonRoot=true) |"), "{out}");
+    assert!(out.contains("`spec.template.spec.hostPID: true → false`"), "{out}");
+    assert!(out.contains("### Manual fixes") && out.contains("podsec cannot choose the storage for you"), "{out}");
+    assert!(out.contains("> [!WARNING]"), "{out}");
+    assert!(out.contains("Pod/a\\|\\<b\\>\\_c"), "a name is shown, never interpreted: {out}");
+    let (_, out, _) = podsec(&["fix", "--format", "markdown", "--run-as-user", "1000", "."], dir.path(), None);
+    assert!(!out.contains("[!WARNING]"), "with --run-as-user there is nothing to warn about: {out}");
+    // A compliant tree: nothing to change, exit 0.
+    let clean = tempfile::tempdir().unwrap();
+    std::fs::write(clean.path().join("pod.yaml"), BARE_POD).unwrap();
+    assert_eq!(podsec(&["fix", "pod.yaml"], clean.path(), None).0, 0);
+    let (code, out, err) = podsec(&["fix", "--format", "markdown", "pod.yaml"], clean.path(), None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nothing to change"), "{out}");
+    let (code, _, err) = podsec(&["fix", "--format", "markdown", "--diff", "pod.yaml"], clean.path(), None);
+    assert_eq!(code, 2, "{err}");
+}

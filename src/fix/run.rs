@@ -30,6 +30,8 @@ struct FileOutcome {
     warnings: Vec<String>,
     /// A `runAsNonRoot: true` was written (the summary warns what the kubelet does with it).
     adds_run_as_non_root: bool,
+    /// `--format markdown`: the file's rows.
+    markdown: Option<crate::markdown::FileSection>,
 }
 
 /// Where a file's result goes.
@@ -39,6 +41,8 @@ struct Mode {
     diff: bool,
     /// `--format json-patch`: render the patches.
     patches: bool,
+    /// `--format markdown`: keep the rows of the report.
+    markdown: bool,
 }
 
 pub fn fix(args: FixArgs) -> i32 {
@@ -46,7 +50,7 @@ pub fn fix(args: FixArgs) -> i32 {
         return crate::overlay::run(&args);
     }
     if args.format.is_some() && (args.stdout || args.diff || args.check) {
-        eprintln!("podsec: error: --format json-patch cannot be used with --stdout, --diff or --check");
+        eprintln!("podsec: error: --format json-patch or markdown cannot be used with --stdout, --diff or --check");
         return EXIT_ERROR;
     }
     let paths = crate::app::paths_or_stdin(&args.paths);
@@ -61,11 +65,18 @@ pub fn fix(args: FixArgs) -> i32 {
         unsafe_fixes: args.unsafe_fixes,
         options: FixOptions { run_as_user: args.run_as_user },
         label_namespaces: args.label_namespaces,
-        details: false,
+        // The Markdown report names each change: it needs the ops of every fix.
+        details: args.format == Some(FixFormat::Markdown),
         patches: args.format == Some(FixFormat::JsonPatch),
     };
     let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
-    let mode = Mode { write_in_place, diff: args.diff, patches: args.format == Some(FixFormat::JsonPatch) };
+    let mode = Mode {
+        write_in_place,
+        diff: args.diff,
+        patches: args.format == Some(FixFormat::JsonPatch),
+        markdown: args.format == Some(FixFormat::Markdown),
+    };
+    let mut markdown: Vec<crate::markdown::FileSection> = Vec::new();
     let limits = Limits::default();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stderr = String::new();
@@ -87,7 +98,12 @@ pub fn fix(args: FixArgs) -> i32 {
             .par_iter()
             .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, mode, paths.contains(name)))
             .collect();
-        for o in outcomes {
+        for mut o in outcomes {
+            if mode.markdown {
+                let mut section = o.markdown.take().unwrap_or_else(|| crate::markdown::FileSection::empty(&o.name));
+                section.errors.clone_from(&o.errors);
+                markdown.push(section);
+            }
             errors += o.errors.len();
             for line in o.errors.iter().chain(&o.warnings) {
                 stderr.push_str(line);
@@ -117,6 +133,10 @@ pub fn fix(args: FixArgs) -> i32 {
     }
     if args.format == Some(FixFormat::JsonPatch) {
         let _ = out.write_all(b"\n]\n");
+    }
+    if mode.markdown {
+        let body = crate::markdown::render(&markdown, policy.level, policy.version, args.run_as_user.is_some());
+        let _ = out.write_all(body.as_bytes());
     }
     let _ = out.flush();
     let verb = if write_in_place { "fixed" } else { "would fix" };
@@ -167,7 +187,7 @@ fn fix_file(
     mode: Mode,
     named: bool,
 ) -> FileOutcome {
-    let Mode { write_in_place, diff: want_diff, patches: want_patches } = mode;
+    let Mode { write_in_place, diff: want_diff, patches: want_patches, .. } = mode;
     let mut out = FileOutcome {
         name: name.to_owned(),
         errors: Vec::new(),
@@ -180,6 +200,7 @@ fn fix_file(
         remaining: Vec::new(),
         warnings: Vec::new(),
         adds_run_as_non_root: false,
+        markdown: None,
     };
     let src = match input::read(name, path) {
         Ok(s) => s,
@@ -212,6 +233,9 @@ fn fix_file(
         out.errors.push(format!(
             "{name}: error: document {doc}: podsec bug: the fix failed its self-check ({bug}); that document was left unchanged, the file's other documents were fixed. Please report it."
         ));
+    }
+    if mode.markdown {
+        out.markdown = Some(crate::markdown::section(&src, &result, policy, limits));
     }
     out.changed = result.text != src.text;
     out.fixed =
