@@ -18,6 +18,76 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_VIOLATIONS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
+/// A writer that keeps the first error it met and writes nothing after it, so that however a run
+/// made its writes, a failed one (a closed pipe, a full disk) is known at the end: exit 2, never a
+/// status that claims the report was complete.
+pub struct Output<W: Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Output<W> {
+    pub fn new(inner: W) -> Self {
+        Output { inner, error: None }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// Flush, then the first error met, if any.
+    pub fn finish(&mut self) -> Option<std::io::Error> {
+        let _ = self.flush();
+        self.error.take()
+    }
+
+    fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r
+            && e.kind() != std::io::ErrorKind::Interrupted
+        {
+            self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        r
+    }
+
+    fn stored(&self) -> Option<std::io::Error> {
+        self.error.as_ref().map(|e| std::io::Error::new(e.kind(), e.to_string()))
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(e) = self.stored() {
+            return Err(e);
+        }
+        let r = self.inner.write(buf);
+        self.keep(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.stored() {
+            return Err(e);
+        }
+        let r = self.inner.flush();
+        self.keep(r)
+    }
+}
+
+/// How a run whose output could not be written ends: exit 2. A closed pipe (the reader went away,
+/// as with `| head`) ends it quietly, as the SIGPIPE a C program would die of; any other failure
+/// (a full disk) is said on stderr.
+pub fn output_failed(e: &std::io::Error) -> i32 {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let _ = writeln!(std::io::stderr(), "podsec: error: could not write the output: {e}");
+    }
+    EXIT_ERROR
+}
+
+/// [`output_failed`] for the first of `errors` (stdout's, then stderr's), if any.
+pub fn output_status(errors: impl IntoIterator<Item = Option<std::io::Error>>) -> Option<i32> {
+    errors.into_iter().flatten().next().map(|e| output_failed(&e))
+}
+
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check(args),
@@ -32,17 +102,18 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn explain(id: Option<&str>) -> i32 {
+    let mut out = Output::new(std::io::stdout().lock());
     match id {
         None => {
             for c in checks::registry() {
-                println!("{:<28} {}", c.id, c.level);
+                let _ = writeln!(out, "{:<28} {}", c.id, c.level);
             }
-            EXIT_OK
+            output_status([out.finish()]).unwrap_or(EXIT_OK)
         }
         Some(id) => match checks::info(id) {
             Some(c) => {
-                print!("{}", crate::docs::render_check(c));
-                EXIT_OK
+                let _ = out.write_all(crate::docs::render_check(c).as_bytes());
+                output_status([out.finish()]).unwrap_or(EXIT_OK)
             }
             None => {
                 eprintln!("podsec: unknown check id {id:?} (see `podsec explain`)");
@@ -148,28 +219,38 @@ fn check_file_streaming(
     reporter: &mut report::Reporter,
     out: &mut impl Write,
     err: &mut impl Write,
-) {
+) -> std::io::Result<()> {
     let src = match input::read(name, path.as_deref()) {
         Ok(src) if !src.text.contains("{{") => src,
-        Ok(src) => return drop(reporter.chunk(&[check_source(&src, policy, limits, named)], out, err)),
+        Ok(src) => return reporter.chunk(&[check_source(&src, policy, limits, named)], out, err),
         Err(e) => {
             let r = FileReport { name: name.clone(), resources: Vec::new(), error: Some((e.message, e.line)) };
-            return drop(reporter.chunk(&[r], out, err));
+            return reporter.chunk(&[r], out, err);
         }
     };
     let choice = crate::fix::Choice::default();
+    let mut failed = None;
     let documents = engine::check_streaming(
         &src,
         policy,
         limits,
         |root, rs| crate::fix::classify(root, rs, policy, &choice),
-        |resources| drop(reporter.part(&FileReport { name: name.clone(), resources, error: None }, out, err)),
+        |resources| {
+            if failed.is_none() {
+                let r = FileReport { name: name.clone(), resources, error: None };
+                failed = reporter.part(&r, out, err).err();
+            }
+        },
     );
+    if let Some(e) = failed {
+        return Err(e);
+    }
     if documents == 0 && named {
         let r = FileReport { name: name.clone(), resources: Vec::new(), error: Some((NO_OBJECTS.to_owned(), None)) };
-        let _ = reporter.part(&r, out, err);
+        reporter.part(&r, out, err)?;
     }
     reporter.file_done();
+    Ok(())
 }
 
 /// The paths to read: `-` (stdin) when none is given.
@@ -186,8 +267,31 @@ fn check(args: CheckArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let mut reporter = report::Reporter::new(args.format, policy.level, policy.version);
+    let reporter = report::Reporter::new(args.format, policy.level, policy.version);
     let (mut out, mut err) = (std::io::BufWriter::new(std::io::stdout().lock()), std::io::stderr());
+    let t = match report_all(reporter, &paths, &policy, files, errors, (&mut out, &mut err)) {
+        Ok(t) => t,
+        Err(e) => return output_failed(&e),
+    };
+    if t.errors > 0 {
+        EXIT_ERROR
+    } else if t.violations > 0 {
+        EXIT_VIOLATIONS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Check `files` and write their reports (and `errors`, the paths that could not be read); stops at
+/// the first write that fails.
+fn report_all(
+    mut reporter: report::Reporter,
+    paths: &[String],
+    policy: &Policy,
+    files: Vec<input::Found>,
+    errors: Vec<InputError>,
+    (out, err): (&mut impl Write, &mut impl Write),
+) -> std::io::Result<report::Totals> {
     let limits = Limits::default();
     // Files are checked in parallel a few at a time and reported in input order as they complete,
     // so memory follows the files in flight, not the whole input.
@@ -201,14 +305,14 @@ fn check(args: CheckArgs) -> i32 {
         if large || batch.len() == CHUNK || i + 1 == files.len() {
             let reports: Vec<FileReport> = batch
                 .par_iter()
-                .map(|(name, path)| check_file(name, path.as_deref(), &policy, &limits, paths.contains(name)))
+                .map(|(name, path)| check_file(name, path.as_deref(), policy, &limits, paths.contains(name)))
                 .collect();
-            let _ = reporter.chunk(&reports, &mut out, &mut err);
+            reporter.chunk(&reports, out, err)?;
             batch.clear();
         }
         if large {
             let named = paths.contains(&found.0);
-            check_file_streaming(found, (&policy, &limits, named), &mut reporter, &mut out, &mut err);
+            check_file_streaming(found, (policy, &limits, named), &mut reporter, out, err)?;
         }
     }
     let failed: Vec<FileReport> = errors
@@ -219,16 +323,10 @@ fn check(args: CheckArgs) -> i32 {
             error: Some((message, line)),
         })
         .collect();
-    let _ = reporter.chunk(&failed, &mut out, &mut err);
-    let t = reporter.finish(&mut out).unwrap_or_default();
-    let _ = out.flush();
-    if t.errors > 0 {
-        EXIT_ERROR
-    } else if t.violations > 0 {
-        EXIT_VIOLATIONS
-    } else {
-        EXIT_OK
-    }
+    reporter.chunk(&failed, out, err)?;
+    let t = reporter.finish(out)?;
+    out.flush()?;
+    Ok(t)
 }
 
 /// Files checked per batch: a check keeps only its verdicts (each document's tree is dropped as soon

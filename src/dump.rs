@@ -16,7 +16,7 @@ use crate::yaml::{self, Limits, YamlError};
 
 pub fn run(paths: &[String]) -> i32 {
     let (files, errors) = input::discover(paths, &|_| false);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = crate::app::Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let mut status = EXIT_OK;
     let limits = Limits::default();
     for (name, path) in &files {
@@ -35,8 +35,7 @@ pub fn run(paths: &[String]) -> i32 {
         status = EXIT_ERROR;
         let _ = writeln!(out, "{}", json!({"file": e.name, "doc": null, "error": e.message, "line": e.line}));
     }
-    let _ = out.flush();
-    status
+    crate::app::output_status([out.finish()]).unwrap_or(status)
 }
 
 /// The lines for one file's text.

@@ -760,6 +760,57 @@ fn every_bad_input_in_one_run_is_reported_once() {
     assert_eq!(results.len(), bad.len() + 1, "{json:#}");
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Output errors
+
+/// Every report format, and every `fix` output, on a closed pipe (the reader stops after 100 bytes,
+/// as `| head -c 100` does) and on a full disk (`/dev/full`, ENOSPC): exit 2, never 0 or 1 as if the
+/// report were complete. A closed pipe ends quietly; a full disk says so on stderr.
+#[test]
+fn output_errors_exit_2_in_every_format() {
+    let dir = tmp();
+    let docs: String =
+        (0..1000).map(|i| format!("---\n{}", VIOLATING.replace("neighbour", &format!("p{i}")))).collect();
+    let file = put(dir.path(), "many.yaml", docs);
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["check", "--format", "text"],
+        vec!["check", "--format", "json"],
+        vec!["check", "--format", "sarif"],
+        vec!["check", "--format", "github"],
+        vec!["fix", "--stdout"],
+        vec!["fix", "--diff"],
+        vec!["fix", "--format", "json-patch"],
+    ];
+    let spawn = |args: &[&str], stdout: Stdio, stderr: Stdio| {
+        Command::new(BIN).args(args).arg(&file).current_dir(dir.path()).stdout(stdout).stderr(stderr).spawn().unwrap()
+    };
+    for args in &runs {
+        // A closed pipe: read 100 bytes, then close the read end (the output is far larger than a
+        // pipe's buffer, so podsec is still writing).
+        let mut child = spawn(args, Stdio::piped(), Stdio::piped());
+        let mut head = [0u8; 100];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?} | head -c 100: {status}\n{stderr}");
+        assert!(!stderr.contains("could not write"), "{args:?}: a closed pipe is not news: {stderr}");
+        if cfg!(target_os = "linux") {
+            let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+            let out = spawn(args, full.into(), Stdio::piped()).wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?} >/dev/full: {}\n{stderr}", out.status);
+            assert!(stderr.contains("could not write the output: No space left"), "{args:?}: {stderr}");
+        }
+    }
+    // fix's summary goes to stderr: a full stderr is an error too.
+    if cfg!(target_os = "linux") {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = spawn(&["fix", "--stdout"], Stdio::null(), full.into()).wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "fix 2>/dev/full: {}", out.status);
+    }
+}
+
 #[test]
 fn stdin_dash_is_read_and_named() {
     let dir = tmp();

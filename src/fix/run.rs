@@ -78,7 +78,8 @@ pub fn fix(args: FixArgs) -> i32 {
     };
     let mut markdown: Vec<crate::markdown::FileSection> = Vec::new();
     let limits = Limits::default();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A failed write (closed pipe, full disk) is kept and ends the run with exit 2 (app::Output).
+    let mut out = crate::app::Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let mut stderr = String::new();
     let mut errors = input_errors.len();
     for e in &input_errors {
@@ -94,6 +95,9 @@ pub fn fix(args: FixArgs) -> i32 {
     // Files are fixed in parallel a few at a time and their output written in input order as they
     // complete: memory follows the files in flight, not the whole input.
     for chunk in files.chunks(crate::app::FIX_CHUNK) {
+        if out.failed() {
+            break;
+        }
         let outcomes: Vec<FileOutcome> = chunk
             .par_iter()
             .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, mode, paths.contains(name)))
@@ -150,7 +154,7 @@ pub fn fix(args: FixArgs) -> i32 {
         if remaining == 1 { "s" } else { "" },
     ));
     // The remaining fixes are written straight out (on a large stream they are many), then the notes.
-    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    let mut err = crate::app::Output::new(std::io::BufWriter::new(std::io::stderr().lock()));
     let _ = err.write_all(stderr.as_bytes());
     stderr.clear();
     let any_unsafe = summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("[unsafe]")));
@@ -168,7 +172,9 @@ pub fn fix(args: FixArgs) -> i32 {
         stderr.push_str("  (run with --unsafe-fixes to apply the unsafe ones)\n");
     }
     let _ = err.write_all(stderr.as_bytes());
-    let _ = err.flush();
+    if let Some(status) = crate::app::output_status([out.finish(), err.finish()]) {
+        return status;
+    }
     if errors > 0 {
         EXIT_ERROR
     } else if remaining > 0 || (args.check && changed > 0) {
