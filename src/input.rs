@@ -35,6 +35,26 @@ pub struct Source {
     pub text: String,
     /// How the file was encoded (`fix` writes it back the same way).
     pub encoding: Encoding,
+    /// The bytes as read (`None` for stdin): `fix` replaces the file only if it still holds them.
+    pub read: Option<Fingerprint>,
+}
+
+/// The length and a hash of a file's bytes: what `fix` compares, just before and just after it
+/// replaces a file, to find out whether another program wrote to it meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    len: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        use std::hash::Hasher;
+        // SipHash with fixed keys: the same bytes always give the same hash.
+        let mut h = std::hash::DefaultHasher::new();
+        h.write(bytes);
+        Fingerprint { len: bytes.len(), hash: h.finish() }
+    }
 }
 
 /// An input that could not be used at all.
@@ -146,9 +166,10 @@ pub fn read(name: &str, path: Option<&Path>) -> Result<Source, InputError> {
         None => stdin_bytes(),
     }
     .map_err(|e| InputError { name: name.to_owned(), message: io_message(&e), line: None })?;
+    let read = path.map(|_| Fingerprint::of(&bytes));
     let (text, encoding) =
         decode(bytes).map_err(|(message, line)| InputError { name: name.to_owned(), message, line: Some(line) })?;
-    Ok(Source { name: name.to_owned(), path: path.map(Path::to_path_buf), text, encoding })
+    Ok(Source { name: name.to_owned(), path: path.map(Path::to_path_buf), text, encoding, read })
 }
 
 /// The text of a file, or why it is not text (with the line where that shows).

@@ -368,6 +368,104 @@ fn writes_in_place_atomically_keeping_the_mode() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// A violating Pod, then a ConfigMap of `keys` entries (podsec only skims it): a large file whose fix
+/// is quick, so that many runs fit in the suite.
+fn large_manifest(deployments: usize, keys: usize) -> String {
+    let mut text = String::new();
+    for i in 0..deployments {
+        text.push_str(&format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx\n        securityContext: {{privileged: true}}\n"
+        ));
+    }
+    text.push_str("---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true}\n");
+    text.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n");
+    for i in 0..keys {
+        text.push_str(&format!("  k{i:06}: value-{i:06}-padding-padding-padding\n"));
+    }
+    text
+}
+
+fn podsec_leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".podsec-"))
+        .collect()
+}
+
+/// Issue 9: `fix` in place on a 2 MB file while another program appends lines to it (an editor
+/// saving, a checkout). Runs start the writer at moments spread over the fix; in every run, every
+/// line the writer appended is in the file afterwards: podsec either wrote its fix before the
+/// writer's lines landed (they are then in the fixed file) or saw them and wrote nothing (exit 2,
+/// said on stderr).
+#[test]
+fn a_concurrent_append_is_never_lost() {
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+    const RUNS: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    let original = large_manifest(0, 40_000);
+    assert!(original.len() > 1_900_000);
+    // How long a fix takes here, to spread the writer over it.
+    std::fs::write(&file, &original).unwrap();
+    let start = Instant::now();
+    let (code, _, err) = podsec(&["fix", "--unsafe-fixes", "big.yaml"], dir.path(), None);
+    assert_eq!(code, 0, "{err}");
+    let took = start.elapsed();
+    let (mut refused, mut written, mut saved) = (0, 0, 0);
+    for run in 0..RUNS {
+        std::fs::write(&file, &original).unwrap();
+        let delay = took.mul_f64(run as f64 / RUNS as f64 * 1.2);
+        let writer = {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                let mut lines = Vec::new();
+                let until = Instant::now() + Duration::from_millis(40);
+                for n in 0.. {
+                    if Instant::now() > until {
+                        break;
+                    }
+                    let line = format!("# appended by run {run}, line {n}\n");
+                    let mut f = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+                    f.write_all(line.as_bytes()).unwrap();
+                    lines.push(line);
+                    drop(f);
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                lines
+            })
+        };
+        let (code, _, err) = podsec(&["fix", "--unsafe-fixes", "big.yaml"], dir.path(), None);
+        let lines = writer.join().unwrap();
+        let now = std::fs::read_to_string(&file).unwrap();
+        // One pass over the file (a search per line is slow in a debug build).
+        let present: std::collections::HashSet<&str> = now.lines().filter(|l| l.starts_with("# appended")).collect();
+        let lost: Vec<&String> = lines.iter().filter(|l| !present.contains(l.trim_end())).collect();
+        assert!(
+            lost.is_empty(),
+            "run {run}: {} of {} appended lines lost (exit {code}): {err}",
+            lost.len(),
+            lines.len()
+        );
+        match code {
+            0 => written += 1,
+            2 if err.contains("saved as") => saved += 1,
+            2 => {
+                assert!(err.contains("big.yaml: error: not written: it changed while podsec was fixing it"), "{err}");
+                refused += 1;
+            }
+            _ => panic!("run {run}: exit {code}: {err}"),
+        }
+        assert!(podsec_leftovers(dir.path()).is_empty(), "run {run}: temporary files left");
+    }
+    eprintln!(
+        "concurrent append: {RUNS} runs (fix takes {took:?}): {written} fixed, {refused} refused, {saved} saved aside, 0 lost"
+    );
+    assert!(refused > 0 && written > 0, "the runs did not cover both outcomes: {written} fixed, {refused} refused");
+}
+
 #[test]
 fn stdin_goes_to_stdout_and_json_patch_describes_the_change() {
     let dir = tempfile::tempdir().unwrap();
