@@ -466,6 +466,79 @@ fn a_concurrent_append_is_never_lost() {
     assert!(refused > 0 && written > 0, "the runs did not cover both outcomes: {written} fixed, {refused} refused");
 }
 
+/// Issue 9: `fix` in place, killed (SIGKILL) at 200 moments spread over the whole run (reading,
+/// fixing, writing, renaming). After every kill the file is either the original or the complete
+/// fixed text, with its mode; a temporary file a kill leaves is hidden (discovery skips it) and the
+/// next run removes it.
+#[test]
+fn a_killed_fix_leaves_the_original_or_the_fixed_file() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    const KILLS: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    let original = large_manifest(40, 10_000);
+    let (code, fixed, err) = podsec(&["fix", "--unsafe-fixes", "--stdout", "-"], dir.path(), Some(&original));
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(fixed, original);
+    let reset = || {
+        std::fs::write(&file, &original).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    };
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_podsec"))
+            .args(["fix", "--unsafe-fixes", "big.yaml"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // How long a whole run takes here (the slowest of three), to spread the kills over it.
+    let mut took = Duration::ZERO;
+    for _ in 0..3 {
+        reset();
+        let start = Instant::now();
+        assert!(run().wait().unwrap().success());
+        took = took.max(start.elapsed());
+    }
+    let (mut kept, mut replaced, mut finished, mut temps_left) = (0, 0, 0, 0);
+    for i in 0..KILLS {
+        reset();
+        let mut child = run();
+        std::thread::sleep(took.mul_f64((i as f64 + 0.5) / KILLS as f64));
+        if child.try_wait().unwrap().is_some() {
+            finished += 1;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = std::fs::read_to_string(&file).unwrap();
+        match () {
+            _ if now == original => kept += 1,
+            _ if now == fixed => replaced += 1,
+            _ => panic!(
+                "kill {i} at {:?}: the file is neither the original nor the fixed text",
+                took.mul_f64(i as f64 / KILLS as f64)
+            ),
+        }
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "kill {i}: the mode changed");
+        let left = podsec_leftovers(dir.path());
+        temps_left += usize::from(!left.is_empty());
+        assert!(left.len() <= 1, "kill {i}: the temporary files of earlier runs were not removed: {left:?}");
+    }
+    // Discovery skips a temporary file a kill left, and the next complete run removes it.
+    let (code, out, _) = podsec(&["check", "."], dir.path(), None);
+    assert!(code != 2 && !out.contains(".podsec-"), "{out}");
+    reset();
+    assert!(run().wait().unwrap().success());
+    assert_eq!(podsec_leftovers(dir.path()), Vec::<String>::new(), "a complete run leaves no temporary file");
+    eprintln!(
+        "SIGKILL: {KILLS} kills over a {took:?} fix: {kept} left the original, {replaced} the fixed text ({finished} after the run ended), 0 torn; {temps_left} left a hidden temporary file, removed by the next run"
+    );
+    assert!(kept > KILLS / 4 && replaced > 0, "the kills were not spread over the run");
+}
+
 #[test]
 fn stdin_goes_to_stdout_and_json_patch_describes_the_change() {
     let dir = tempfile::tempdir().unwrap();
