@@ -31,6 +31,23 @@ pub fn pointer(route: &[Seg]) -> String {
     out
 }
 
+/// A route as kubectl and the KRM spec write a field path (`spec.containers[0].securityContext`).
+pub fn dotted(route: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in route {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
 /// Follow a route through a node.
 pub fn at<'a>(node: &'a Node, route: &[Seg]) -> Option<&'a Node> {
     let mut n = node;

@@ -268,23 +268,6 @@ fn identify(object: Option<&Node>, out: &mut serde_json::Map<String, J>) {
     }
 }
 
-/// A field path as the spec writes it (`spec.containers[0].securityContext`), relative to the object.
-fn field_path(route: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in route {
-        match seg {
-            Seg::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
 /// `field` of a result for a fix's first op (relative to its object), with the current and proposed value.
 fn field_of(before: &engine::Checked, a: &Applied) -> Option<J> {
     let op = a.fix.ops.first()?;
@@ -293,7 +276,7 @@ fn field_of(before: &engine::Checked, a: &Applied) -> Option<J> {
         (_, route) => route,
     };
     let mut field = serde_json::Map::new();
-    field.insert("path".into(), json!(field_path(relative)));
+    field.insert("path".into(), json!(k8s::dotted(relative)));
     if let Some(current) =
         before.stream.docs.get(a.doc).and_then(|d| d.root.as_ref().ok()).and_then(|r| k8s::at(r, &op.route))
     {
