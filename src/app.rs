@@ -92,12 +92,48 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Fix(args) => crate::fix::run::fix(args),
+        Command::Completions { shell } => completions(shell),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Krm => crate::krm::run_function(),
         Command::Kustomize(crate::cli::KustomizeCommand::InstallPlugin { dir }) => {
             crate::krm::install_plugin(dir.as_deref())
         }
         Command::DumpJson { paths } => crate::dump::run(&paths_or_stdin(&paths)),
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> i32 {
+    let mut out = Output::new(std::io::stdout().lock());
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "podsec", &mut out);
+    output_status([out.finish()]).unwrap_or(EXIT_OK)
+}
+
+/// `check` or `fix` with no path reads stdin; at a terminal nobody is typing a manifest: say what
+/// is expected instead of waiting (exit 2, as a usage error).
+pub fn no_input_at_a_terminal(command: &str, paths: &[String]) -> Option<i32> {
+    use std::io::IsTerminal;
+    if !paths.is_empty() || !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "podsec {command}: no input: name the files or directories to {command} (`podsec {command} .` for this directory), or pipe manifests in (`kubectl get deploy -o yaml | podsec {command}`; `-` reads stdin)"
+    );
+    Some(EXIT_ERROR)
+}
+
+/// Whether the text report is coloured: `--color`, else a terminal on stdout and no NO_COLOR
+/// (https://no-color.org: set and not empty) and TERM not `dumb`.
+fn use_color(choice: clap::ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        clap::ColorChoice::Always => true,
+        clap::ColorChoice::Never => false,
+        clap::ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
     }
 }
 
@@ -259,6 +295,9 @@ pub fn paths_or_stdin(paths: &[String]) -> Vec<String> {
 }
 
 fn check(args: CheckArgs) -> i32 {
+    if let Some(status) = no_input_at_a_terminal("check", &args.paths) {
+        return status;
+    }
     let paths = paths_or_stdin(&args.paths);
     let (policy, files, errors) = match resolve(&args.policy, &paths) {
         Ok(x) => x,
@@ -267,7 +306,8 @@ fn check(args: CheckArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let reporter = report::Reporter::new(args.format, policy.level, policy.version);
+    let mut reporter = report::Reporter::new(args.format, policy.level, policy.version);
+    reporter.color = args.format == report::Format::Text && use_color(args.color);
     let (mut out, mut err) = (std::io::BufWriter::new(std::io::stdout().lock()), std::io::stderr());
     let t = match report_all(reporter, &paths, &policy, files, errors, (&mut out, &mut err)) {
         Ok(t) => t,

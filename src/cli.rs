@@ -28,6 +28,13 @@ pub enum Command {
     ///
     /// Exit status: 0 nothing left to fix, 1 violations remain (or `--check` found changes), 2 any error.
     Fix(FixArgs),
+    /// Print a shell completion script (e.g. `podsec completions bash > /etc/bash_completion.d/podsec`,
+    /// `podsec completions zsh > "${fpath[1]}/_podsec"`, `podsec completions fish > ~/.config/fish/completions/podsec.fish`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print the documentation of a check (e.g. `podsec explain runAsNonRoot`); with no id, list them.
     Explain {
         /// A PSA check id.
@@ -88,6 +95,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Colour in the text format: `auto` when stdout is a terminal and NO_COLOR is not set; never in
+    /// the other formats.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: clap::ColorChoice,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {

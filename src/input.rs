@@ -96,8 +96,20 @@ pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<Found>
             Err(e) => errors.push(InputError { name: arg.clone(), message: io_message(&e), line: None }),
             Ok(meta) if meta.is_dir() => {
                 let before = files.len();
-                walk(path, &mut files, &mut errors, exclude);
-                if files.len() == before {
+                let mut excluded = 0;
+                walk(path, &mut files, &mut errors, &mut |p| {
+                    let out = exclude(p);
+                    excluded += usize::from(out);
+                    out
+                });
+                if files.len() == before && excluded > 0 {
+                    // Excluded on purpose (.podsec.yaml): an empty run, not a typo'd directory.
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "podsec: {arg}: nothing to read: every entry here ({excluded}) is excluded by the configuration's `exclude`"
+                    );
+                } else if files.len() == before {
                     errors.push(InputError {
                         line: None,
                         name: arg.clone(),
@@ -120,7 +132,7 @@ pub fn discover(args: &[String], exclude: &dyn Fn(&Path) -> bool) -> (Vec<Found>
     (files, errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<Found>, errors: &mut Vec<InputError>, exclude: &dyn Fn(&Path) -> bool) {
+fn walk(dir: &Path, files: &mut Vec<Found>, errors: &mut Vec<InputError>, exclude: &mut dyn FnMut(&Path) -> bool) {
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {

@@ -91,11 +91,13 @@ pub struct Reporter {
     /// The JSON/SARIF document has been opened; no result written yet.
     opened: bool,
     first: bool,
+    /// Colour the text format (ANSI): where, which check, the fix's class, the summary.
+    pub color: bool,
 }
 
 impl Reporter {
     pub fn new(format: Format, level: Level, version: PolicyVersion) -> Self {
-        Reporter { format, level, version, totals: Totals::default(), opened: false, first: true }
+        Reporter { format, level, version, totals: Totals::default(), opened: false, first: true, color: false }
     }
 
     /// Render a chunk of files (in input order).
@@ -120,7 +122,7 @@ impl Reporter {
     fn render(&mut self, files: &[FileReport], out: &mut impl Write, err: &mut impl Write) -> std::io::Result<()> {
         match self.format {
             Format::Text => {
-                text_lines(files, out)?;
+                text_lines(files, out, self.color)?;
                 err.write_all(errors_text(files).as_bytes())?;
             }
             Format::Json => {
@@ -169,7 +171,16 @@ impl Reporter {
     /// Close the rendering (summary line, JSON closing, the SARIF document) and return the totals.
     pub fn finish(mut self, out: &mut impl Write) -> std::io::Result<Totals> {
         match self.format {
-            Format::Text => out.write_all(summary(&self.totals, self.level, self.version).as_bytes())?,
+            Format::Text => {
+                let line = summary(&self.totals, self.level, self.version);
+                if self.color {
+                    // Red when anything failed, green when all passed.
+                    let code = if self.totals.violations > 0 || self.totals.errors > 0 { "1;31" } else { "1;32" };
+                    writeln!(out, "\x1b[{code}m{}\x1b[0m", line.trim_end())?
+                } else {
+                    out.write_all(line.as_bytes())?
+                }
+            }
             Format::Json => {
                 self.open(out)?;
                 out.write_all(b"\n]}\n")?;
@@ -206,18 +217,20 @@ fn errors_text(files: &[FileReport]) -> String {
     err
 }
 
-fn text_lines(files: &[FileReport], out: &mut impl Write) -> std::io::Result<()> {
+fn text_lines(files: &[FileReport], out: &mut impl Write, color: bool) -> std::io::Result<()> {
+    // ANSI: bold place, red check id, dim fix class (nothing when not colouring).
+    let (bold, red, dim, off) = if color { ("\x1b[1m", "\x1b[31m", "\x1b[2m", "\x1b[0m") } else { ("", "", "", "") };
     for f in files {
         for r in &f.resources {
             if let Outcome::Workload { findings, .. } = &r.outcome {
                 for v in findings {
                     let (l, c) = (v.pos.line, v.pos.col);
-                    write!(out, "{}:{l}:{c}: {}: {}", f.name, v.check, v.reason)?;
+                    write!(out, "{bold}{}:{l}:{c}:{off} {red}{}{off}: {}", f.name, v.check, v.reason)?;
                     if !v.detail.is_empty() {
                         write!(out, " ({})", v.detail)?;
                     }
                     if let Some(fix) = v.fix {
-                        write!(out, " [fix: {fix}]")?;
+                        write!(out, " {dim}[fix: {fix}]{off}")?;
                     }
                     out.write_all(b"\n")?;
                 }

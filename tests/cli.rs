@@ -811,6 +811,81 @@ fn output_errors_exit_2_in_every_format() {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// At a terminal
+
+/// A directory whose every file `.podsec.yaml` excludes is an empty, successful run that says so
+/// (not "no manifests here", which is for a typo'd directory).
+#[test]
+fn a_directory_all_excluded_is_an_empty_successful_run() {
+    let dir = tmp();
+    put(dir.path(), ".podsec.yaml", "exclude: [\"vendor/**\"]\n");
+    put(dir.path(), "vendor/pod.yaml", VIOLATING);
+    for command in ["check", "fix"] {
+        let out = podsec_run(dir.path(), command, &["vendor"], None, BOUNDS);
+        assert_eq!(out.code, 0, "{command}: {out:?}");
+        assert!(out.stderr.contains("vendor: nothing to read: every entry here (1) is excluded"), "{command}: {out:?}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("vendor/pod.yaml")).unwrap(), VIOLATING);
+}
+
+/// `--color`: ANSI colour in the text format when asked (`always`), never in a pipe (`auto`, the
+/// default) nor with `never`, and never in the other formats.
+#[test]
+fn color_is_for_text_on_a_terminal_or_when_asked() {
+    let dir = tmp();
+    let file = neighbour(dir.path());
+    let esc = |out: &Out| out.stdout.contains('\x1b');
+    let out = podsec(dir.path(), &["--color", "always", &file]);
+    assert!(esc(&out) && out.stdout.contains("\x1b[31mprivileged\x1b[0m"), "{out:?}");
+    assert!(out.stdout.lines().last().unwrap().starts_with("\x1b[1;31m6 violations in 1 of 1 workload"), "{out:?}");
+    for args in [&["--color", "auto"][..], &["--color", "never"], &[], &["--color", "always", "--format", "json"]] {
+        let args: Vec<&str> = args.iter().copied().chain([file.as_str()]).collect();
+        let out = podsec(dir.path(), &args);
+        assert!(!esc(&out), "{args:?}: {out:?}");
+        assert_eq!(out.code, 1);
+    }
+    assert_eq!(podsec(dir.path(), &["--color", "sometimes", &file]).code, 2);
+}
+
+/// `podsec completions SHELL` prints a completion script for it.
+#[test]
+fn completions_are_generated() {
+    for (shell, marker) in [
+        ("bash", "_podsec()"),
+        ("zsh", "#compdef podsec"),
+        ("fish", "complete -c podsec"),
+        ("elvish", "podsec"),
+        ("powershell", "podsec"),
+    ] {
+        let out = Command::new(BIN).args(["completions", shell]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains(marker) && text.contains("pss-version"), "{shell}: {text}");
+    }
+}
+
+/// With no path and a terminal on stdin (here a pseudo-terminal by `script`, when it is installed),
+/// `check` and `fix` say what they expect and exit 2 instead of waiting for input.
+#[test]
+fn no_path_at_a_terminal_says_what_is_expected() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to test with");
+        return;
+    }
+    let dir = tmp();
+    for command in ["check", "fix"] {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{BIN} {command}"), "/dev/null"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains(&format!("podsec {command}: no input: name the files or directories")), "{text}");
+    }
+}
+
 #[test]
 fn stdin_dash_is_read_and_named() {
     let dir = tmp();

@@ -53,6 +53,9 @@ pub fn fix(args: FixArgs) -> i32 {
         eprintln!("podsec: error: --format json-patch or markdown cannot be used with --stdout, --diff or --check");
         return EXIT_ERROR;
     }
+    if let Some(status) = crate::app::no_input_at_a_terminal("fix", &args.paths) {
+        return status;
+    }
     let paths = crate::app::paths_or_stdin(&args.paths);
     let (policy, files, input_errors) = match crate::app::resolve(&args.policy, &paths) {
         Ok(x) => x,
