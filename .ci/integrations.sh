@@ -299,6 +299,16 @@ check "pre-commit podsec-check: passes once fixed" \
 check "pre-commit: the hooks ran podsec built from $src_rev" grep -q "podsec" "$work/pc-check2.log"
 timed "pre-commit"
 
+# ---- 5. The install without a version: podsec built from the action's own source with cargo --------
+# (after pre-commit's release build, whose dependencies it reuses)
+: >"$work/install.out"
+check "install: no version builds podsec from the action's source (cargo build --release --locked)" \
+  env GITHUB_ACTION_PATH="$repo_root" GITHUB_OUTPUT="$work/install.out" RUNNER_TEMP="$work/t3" \
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR" bash .github/action/install.sh
+built=$(sed -n 's/^podsec=//p' "$work/install.out")
+check "install: the built podsec runs" "${built:-/nonexistent}" --version
+timed "install by cargo build"
+
 echo "integrations: $passed passed, $failed failed"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
