@@ -100,7 +100,7 @@ fn row_of(file: &str, before: &engine::Checked, a: &Applied) -> Row {
                 (Some(_), [Seg::Key(k), Seg::Index(_), rest @ ..]) if k == "items" => rest,
                 (_, route) => route,
             };
-            let path = field_path(relative);
+            let path = crate::k8s::dotted(relative);
             let current = root.and_then(|r| k8s::at(r, &op.route)).filter(|n| !n.is_null()).map(|n| n.to_json());
             match (&op.kind, current) {
                 (OpKind::Set(v), Some(c)) => format!("{path}: {c} → {}", v.to_json()),
@@ -124,24 +124,6 @@ fn row_of(file: &str, before: &engine::Checked, a: &Applied) -> Row {
     }
 }
 
-/// A field path as kubectl explains it (`spec.template.spec.containers[0].securityContext`).
-fn field_path(route: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in route {
-        match seg {
-            Seg::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Seg::Index(i) => {
-                let _ = write!(out, "[{i}]");
-            }
-        }
-    }
-    out
-}
 
 /// Text for a table cell: Markdown and HTML are shown as written, never interpreted.
 fn cell(s: &str) -> String {
