@@ -20,6 +20,7 @@
 //! passes, so there is nothing to add. When new fixes appear later for a resource that already has
 //! a podsec patch file, their operations are appended to that file (its entry is already there).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -145,22 +146,29 @@ fn run_dir(args: &FixArgs, cmd: &[String], dir: &Path, write: bool) -> i32 {
         }
     };
     let changed = plan.changes.len();
+    // A failed write (closed pipe, full disk) ends the run with exit 2 (app::Output).
+    let mut out = crate::app::Output::new(std::io::stdout().lock());
     if args.diff {
         for c in &plan.changes {
-            print!("{}", file_diff(&c.path, c.old.as_deref(), &c.new));
+            let _ = out.write_all(file_diff(&c.path, c.old.as_deref(), &c.new).as_bytes());
         }
     } else if args.stdout {
         for (i, c) in plan.changes.iter().enumerate() {
             if i > 0 {
-                println!("---");
+                let _ = writeln!(out, "---");
             }
-            println!("# {}", c.path.display());
-            print!("{}", c.new);
+            let _ = writeln!(out, "# {}", c.path.display());
+            let _ = out.write_all(c.new.as_bytes());
             if !c.new.ends_with('\n') {
-                println!();
+                let _ = writeln!(out);
             }
         }
-    } else if write
+    }
+    if let Some(status) = crate::app::output_status([out.finish()]) {
+        return status;
+    }
+    drop(out);
+    if write
         && changed > 0
         && let Err(e) = apply_and_verify(&plan, cmd, dir, args)
     {

@@ -494,14 +494,18 @@ fn a_killed_fix_leaves_the_original_or_the_fixed_file() {
             .spawn()
             .unwrap()
     };
-    // How long a whole run takes here (the slowest of three), to spread the kills over it.
-    let mut took = Duration::ZERO;
-    for _ in 0..3 {
-        reset();
-        let start = Instant::now();
-        assert!(run().wait().unwrap().success());
-        took = took.max(start.elapsed());
-    }
+    // How long a whole run takes here (the median of five), to spread the kills over it.
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            reset();
+            let start = Instant::now();
+            assert!(run().wait().unwrap().success());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    // Runs between kills vary (a kill may leave the disk busy): spread over half as long again.
+    let took = times[2].mul_f64(1.5);
     let (mut kept, mut replaced, mut finished, mut temps_left) = (0, 0, 0, 0);
     for i in 0..KILLS {
         reset();
@@ -534,9 +538,9 @@ fn a_killed_fix_leaves_the_original_or_the_fixed_file() {
     assert!(run().wait().unwrap().success());
     assert_eq!(podsec_leftovers(dir.path()), Vec::<String>::new(), "a complete run leaves no temporary file");
     eprintln!(
-        "SIGKILL: {KILLS} kills over a {took:?} fix: {kept} left the original, {replaced} the fixed text ({finished} after the run ended), 0 torn; {temps_left} left a hidden temporary file, removed by the next run"
+        "SIGKILL: {KILLS} kills spread over {took:?} (a run and a half): {kept} left the original, {replaced} the fixed text ({finished} after the run ended), 0 torn; {temps_left} left a hidden temporary file, removed by the next run"
     );
-    assert!(kept > KILLS / 4 && replaced > 0, "the kills were not spread over the run");
+    assert!(kept > KILLS / 10 && replaced > 0, "the kills were not spread over the run");
 }
 
 #[test]
