@@ -124,7 +124,6 @@ fn row_of(file: &str, before: &engine::Checked, a: &Applied) -> Row {
     }
 }
 
-
 /// Text for a table cell: Markdown and HTML are shown as written, never interpreted.
 fn cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
