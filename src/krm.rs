@@ -508,9 +508,17 @@ pub fn install_plugin(dir: Option<&std::path::Path>) -> i32 {
     } else {
         "# run with: kubectl kustomize --enable-alpha-plugins DIR\n".to_owned()
     };
-    print!(
+    let snippet = format!(
         "{home_note}# kustomization.yaml:\n#   transformers:\n#   - podsec.yaml\n# podsec.yaml:\napiVersion: {API_GROUP_VERSION}\nkind: {KIND}\nmetadata:\n  name: podsec\nspec:\n  level: restricted\n"
     );
+    // A closed pipe or a full disk is an error, not a panic.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(snippet.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("podsec: error: could not write the output: {e}");
+        }
+        return 2;
+    }
     0
 }
 
