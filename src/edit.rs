@@ -7,6 +7,7 @@
 //! edits that would reach through an alias or merge key, or change an anchor that aliases share.
 
 use crate::k8s::{Route, Seg};
+use crate::yaml::lines;
 use crate::yaml::scalar::write_str;
 use crate::yaml::{Entry, Node, Origin, Span, Style, Value};
 
@@ -138,6 +139,16 @@ pub struct Editor<'a> {
     layouts: std::cell::RefCell<std::collections::HashMap<(usize, bool), Option<usize>>>,
 }
 
+/// Where a block scalar's header is: its `|`/`>` at `at`, its indicators up to `end`, and the start
+/// of a comment after them.
+struct BlockHeader {
+    at: usize,
+    end: usize,
+    keep: bool,
+    strip: bool,
+    comment: Option<usize>,
+}
+
 /// Pending insertions, grouped by the existing node they go into.
 struct Pending {
     target: Route,
@@ -146,7 +157,7 @@ struct Pending {
 
 impl<'a> Editor<'a> {
     pub fn new(text: &'a str, root: &'a Node, shared: &'a [(Span, bool)]) -> Self {
-        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let eol = lines::eol_of(text);
         let json = root.flow
             && root
                 .as_map()
@@ -160,19 +171,17 @@ impl<'a> Editor<'a> {
     }
 
     fn line_start(&self, pos: usize) -> usize {
-        self.text[..pos.min(self.text.len())].rfind('\n').map_or(0, |i| i + 1)
+        lines::line_start(self.text, pos)
     }
 
     /// The end of the line holding `pos`, before its line break.
     fn line_end(&self, pos: usize) -> usize {
-        let pos = pos.min(self.text.len());
-        let end = self.text[pos..].find('\n').map_or(self.text.len(), |i| pos + i);
-        if end > 0 && self.text.as_bytes().get(end - 1) == Some(&b'\r') { end - 1 } else { end }
+        lines::line_end(self.text, pos)
     }
 
     /// Past the line break that ends the line holding `pos`.
     fn next_line(&self, pos: usize) -> usize {
-        self.text[pos.min(self.text.len())..].find('\n').map_or(self.text.len(), |i| pos + i + 1)
+        lines::next_line(self.text, pos)
     }
 
     fn find_step(&self, node: &Node) -> Option<usize> {
@@ -257,6 +266,12 @@ impl<'a> Editor<'a> {
             match (&op.kind, rest.is_empty()) {
                 (OpKind::Set(v), true) => splices.push(self.replace_scalar(existing, &op.route, v)?),
                 (OpKind::Remove, true) => {
+                    if self.entry_of(&op.route).is_some_and(|e| e.dup) {
+                        return Err(format!(
+                            "`{}` is written more than once in its mapping (the last one counts); removing one would bring back another",
+                            crate::k8s::pointer(&op.route)
+                        ));
+                    }
                     let parent = &op.route[..op.route.len() - 1];
                     let gone = gone_of.entry(parent.to_vec()).or_insert_with(|| {
                         removals.push(parent.to_vec());
@@ -304,13 +319,16 @@ impl<'a> Editor<'a> {
             // collection it would extend it.
             let touches = |sh: &Span, collection: bool| {
                 (s.start < sh.end && s.end > sh.start)
-                    || (collection && s.start == sh.end)
+                    || (collection && self.extends(s, sh))
                     || (s.start == s.end && s.start > sh.start && s.start < sh.end)
+                    // An empty node (`key: &a` with nothing after): any edit at its place.
+                    || (sh.start == sh.end && s.start <= sh.start && s.end >= sh.start)
             };
             if self.shared.iter().any(|(sh, collection)| touches(sh, *collection)) {
                 return Err("the value is inside an anchor (&) that an alias (*) also uses; editing it would change the other place too".into());
             }
         }
+        splices.extend(self.chomp_at_eof(&splices));
         splices.sort_by_key(Splice::order);
         // Deletions that touch (neighbouring lines) are one deletion.
         splices.dedup_by(|next, prev| {
@@ -330,6 +348,26 @@ impl<'a> Editor<'a> {
         Ok(splices)
     }
 
+    /// Whether the insertion `s` would become part of the block collection spanning `sh`: right at
+    /// its end, or past only comments and blank lines after it (the comments of its last element)
+    /// with lines indented as deep as the collection's own.
+    fn extends(&self, s: &Splice, sh: &Span) -> bool {
+        if s.start < sh.end || s.start != s.end {
+            return false;
+        }
+        if s.start == sh.end {
+            return true;
+        }
+        let between = &self.text[sh.end..s.start];
+        let only_comments = between.split(['\n', '\r']).all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if !only_comments {
+            return false;
+        }
+        let first_line = s.text.trim_start_matches(['\r', '\n']);
+        let indent = first_line.len() - first_line.trim_start_matches(' ').len();
+        first_line.len() < s.text.len() && indent >= self.col(sh.start)
+    }
+
     /// The deepest existing, non-null node on `route` and how many segments it took.
     fn walk(&self, route: &[Seg]) -> Result<(&'a Node, usize), String> {
         let mut node = self.root;
@@ -339,7 +377,9 @@ impl<'a> Editor<'a> {
                 Seg::Index(ix) => node.as_seq().and_then(|s| s.get(*ix)),
             };
             match next {
-                Some(n) if !n.is_null() => {
+                // A null reached through an alias (`securityContext: *empty`) cannot be filled
+                // either: its text is the anchor's.
+                Some(n) if !n.is_null() || matches!(n.origin, Origin::Alias | Origin::Merge) => {
                     if matches!(n.origin, Origin::Alias | Origin::Merge) {
                         return Err(format!(
                             "`{}` comes from {}; podsec does not edit shared YAML",
@@ -370,21 +410,129 @@ impl<'a> Editor<'a> {
             _ if self.json || self.json_context(route) => v.json(),
             _ => v.plain(),
         };
-        // A block scalar (`|`/`>`) is replaced with its header, as a plain or quoted scalar.
-        let start = match node.value {
-            Value::String(_, Style::Literal | Style::Folded) => {
-                self.block_header(node.span.start).ok_or("cannot find the block scalar's header")?
-            }
-            _ => node.span.start,
-        };
-        Ok(Splice::new(start, node.span.end, text))
+        // A block scalar (`|`/`>`) is replaced from its header on, as a plain or quoted scalar; a
+        // comment on the header line stays after the new value.
+        if let Value::String(_, Style::Literal | Style::Folded) = node.value {
+            let h = self.block_header(node.span.start).ok_or("cannot find the block scalar's header")?;
+            let end = self.block_content_end(node, &h);
+            let text = match h.comment {
+                Some(c) => format!("{text} {}", &self.text[c..self.line_end(c)]),
+                None => text,
+            };
+            return Ok(Splice::new(h.at, end, text));
+        }
+        Ok(Splice::new(node.span.start, node.span.end, text))
     }
 
-    /// The `|` or `>` that introduces a block scalar whose content starts at `content`.
-    fn block_header(&self, content: usize) -> Option<usize> {
-        let before = self.text.get(..content)?.trim_end();
-        let before = before.trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
-        before.ends_with(['|', '>']).then(|| before.len() - 1)
+    /// The header (`|`, `>-`, `|2+  # note`) of the block scalar whose content starts at `content`
+    /// (for an empty block scalar, the parser's span starts on some later line).
+    fn block_header(&self, content: usize) -> Option<BlockHeader> {
+        let line_end = self.text.get(..content)?.trim_end().len();
+        let ls = self.line_start(line_end);
+        let line = &self.text[ls..line_end];
+        line.rmatch_indices(['|', '>']).find_map(|(i, _)| {
+            let rest = &line[i + 1..];
+            let ind = rest.len() - rest.trim_start_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit()).len();
+            let after = &rest[ind..];
+            let comment = after.trim_start();
+            (comment.is_empty() || comment.starts_with('#')).then(|| BlockHeader {
+                at: ls + i,
+                end: ls + i + 1 + ind,
+                keep: rest[..ind].contains('+'),
+                strip: rest[..ind].contains('-'),
+                comment: (!comment.is_empty()).then(|| line_end - comment.len()),
+            })
+        })
+    }
+
+    /// Where a node's own text ends, for writing after it: a block collection ends with its last
+    /// written element; a block scalar with its last content line, or its header when it is empty
+    /// (the parser's span of an empty block scalar starts on the next line), and with `|+` after
+    /// the blank lines that are its kept line breaks.
+    fn node_end(&self, n: &Node) -> usize {
+        match &n.value {
+            Value::Map(entries) if !n.flow => entries
+                .iter()
+                .filter(|e| matches!(e.value.origin, Origin::Direct | Origin::Alias))
+                .max_by_key(|e| e.key_span.start)
+                .map_or(n.span.end, |e| self.entry_end(e)),
+            Value::Seq(items) if !n.flow => items
+                .iter()
+                .filter(|i| i.origin == Origin::Direct)
+                .max_by_key(|i| i.span.start)
+                .map_or(n.span.end, |i| self.node_end(i)),
+            Value::String(_, Style::Literal | Style::Folded) => {
+                let Some(h) = self.block_header(n.span.start) else { return n.span.end };
+                let mut end = self.block_content_end(n, &h);
+                if h.keep {
+                    loop {
+                        let next = self.next_line(end);
+                        if next >= self.text.len() || next == end {
+                            break;
+                        }
+                        let le = self.line_end(next);
+                        if !self.text[next..le].trim().is_empty() {
+                            break;
+                        }
+                        end = le;
+                    }
+                }
+                end
+            }
+            _ => n.span.end,
+        }
+    }
+
+    /// The end of a block scalar's last content line, or of its header line when it is empty.
+    fn block_content_end(&self, n: &Node, h: &BlockHeader) -> usize {
+        if n.span.start == n.span.end { h.comment.map_or(h.end, |c| self.line_end(c)) } else { n.span.end }
+    }
+
+    /// Where an entry's text ends: an alias value (`image: *img`) ends its key's line, while the
+    /// value's span is the anchor's, elsewhere.
+    fn entry_end(&self, e: &Entry) -> usize {
+        match e.value.origin {
+            Origin::Alias => self.line_end(e.key_span.end),
+            _ => self.node_end(&e.value).max(e.key_span.end),
+        }
+    }
+
+    /// The node whose text ends a block node's text (its last written descendant).
+    fn last_leaf<'n>(&self, n: &'n Node) -> &'n Node {
+        let next = match &n.value {
+            Value::Map(entries) if !n.flow => entries
+                .iter()
+                .filter(|e| e.value.origin == Origin::Direct)
+                .max_by_key(|e| e.key_span.start)
+                .map(|e| &e.value),
+            Value::Seq(items) if !n.flow => {
+                items.iter().filter(|i| i.origin == Origin::Direct).max_by_key(|i| i.span.start)
+            }
+            _ => None,
+        };
+        next.map_or(n, |c| self.last_leaf(c))
+    }
+
+    /// A line written after the last byte of a text without a final line break gives a block scalar
+    /// that ends there the line break it lacked (`|` reads `d` at the end of the text, `d\n` before
+    /// another line): its header gets the strip indicator `-`, which keeps the value.
+    fn chomp_at_eof(&self, splices: &[Splice]) -> Option<Splice> {
+        let len = self.text.len();
+        if lines::ends_with_break(self.text) || !splices.iter().any(|s| s.start == len && !s.text.is_empty()) {
+            return None;
+        }
+        let leaf = self.last_leaf(self.root);
+        if !matches!(leaf.value, Value::String(_, Style::Literal | Style::Folded)) || leaf.span.end != len {
+            return None;
+        }
+        let h = self.block_header(leaf.span.start)?;
+        if h.strip {
+            return None;
+        }
+        Some(match self.text[h.at..h.end].find('+') {
+            Some(i) => Splice::new(h.at + i, h.at + i + 1, "-".into()),
+            None => Splice::new(h.end, h.end, "-".into()),
+        })
     }
 
     /// Whether the node at `route` sits in a JSON-styled flow mapping (keys in double quotes).
@@ -418,6 +566,10 @@ impl<'a> Editor<'a> {
         };
         let json =
             self.json || entries.first().is_some_and(|e| self.text.as_bytes().get(e.key_span.start) == Some(&b'"'));
+        if node.flow && self.text.as_bytes().get(node.span.start) != Some(&b'{') {
+            // `[key: value]`: a single-pair mapping in a flow sequence, with no braces to write into.
+            return Err(format!("`{}` is a single-pair mapping inside a flow sequence", crate::k8s::pointer(target)));
+        }
         if node.flow || (entries.is_empty() && self.text.get(node.span.start..node.span.start + 1) == Some("{")) {
             let body: Vec<String> = new_entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
             let last = entries.iter().filter(|e| e.value.origin == Origin::Direct).max_by_key(|e| e.key_span.start);
@@ -441,11 +593,7 @@ impl<'a> Editor<'a> {
         let written: Vec<&Entry> =
             entries.iter().filter(|e| matches!(e.value.origin, Origin::Direct | Origin::Alias)).collect();
         let first = written.iter().min_by_key(|e| e.key_span.start).ok_or("no entry written in this mapping")?;
-        let end_of = |e: &Entry| match e.value.origin {
-            Origin::Alias => self.line_end(e.key_span.end),
-            _ => e.value.span.end.max(e.key_span.end),
-        };
-        let last_end = written.iter().map(|e| end_of(e)).max().unwrap_or(first.key_span.end);
+        let last_end = written.iter().map(|e| self.entry_end(e)).max().unwrap_or(first.key_span.end);
         let indent = self.col(first.key_span.start);
         let at = self.after_deeper_comments(self.line_end(last_end), indent);
         let mut text = String::new();
@@ -484,7 +632,9 @@ impl<'a> Editor<'a> {
     /// Give a null-valued entry its content.
     fn fill_null(&self, e: &Entry, value: &New, lay: (usize, usize), in_flow: bool) -> Result<Splice, String> {
         let json = self.json || self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
-        let colon = self.colon_after(e);
+        // The value goes after the colon, or after the anchor or tag an empty value carries
+        // (`securityContext: &sc`, `key: !!null`: the empty node's span starts after them).
+        let colon = self.colon_after(e).max(e.value.span.start.saturating_sub(1));
         if e.value.span.start != e.value.span.end {
             // Explicit `null`/`~`: replace it in place, in flow style (one line changes).
             return Ok(Splice::new(e.value.span.start, e.value.span.end, self.flow_value(value, json)));
@@ -577,9 +727,26 @@ impl<'a> Editor<'a> {
             });
         }
         let last = items.last().ok_or("empty block sequence")?;
-        let dash_col = self.col(seq.span.start);
-        let at = self.after_deeper_comments(self.line_end(last.span.end), dash_col);
+        let dash_col = self.col(self.dash_of(last).unwrap_or(seq.span.start));
+        let at = self.after_deeper_comments(self.line_end(self.node_end(last)), dash_col);
         Ok(Splice::new(at, at, format!("{}{}- {item}", self.eol, " ".repeat(dash_col))))
+    }
+
+    /// The `-` of a block sequence item: on the item's first line, before its anchor or tag, or on
+    /// the header line of a block scalar (whose span starts at its content, on a later line).
+    fn dash_of(&self, item: &Node) -> Option<usize> {
+        let start = match item.value {
+            Value::String(_, Style::Literal | Style::Folded) => self.block_header(item.span.start)?.at,
+            _ => item.span.start,
+        };
+        let ls = self.line_start(start);
+        let before = &self.text[ls..start];
+        let dash = before
+            .char_indices()
+            .filter(|&(i, c)| c == '-' && (i + 1 == before.len() || before[i + 1..].starts_with([' ', '\t'])))
+            .map(|(i, _)| i)
+            .next_back()?;
+        Some(ls + dash)
     }
 
     /// Remove the children `gone` (keys or indices) of the collection at `parent`: whole lines in
@@ -594,7 +761,7 @@ impl<'a> Editor<'a> {
                 .map(|e| {
                     (
                         e.key_span.start,
-                        e.value.span.end.max(e.key_span.end),
+                        if parent.flow { e.value.span.end.max(e.key_span.end) } else { self.entry_end(e) },
                         gone.iter().any(|g| matches!(g, Seg::Key(k) if *k == e.key)),
                     )
                 })
@@ -602,7 +769,13 @@ impl<'a> Editor<'a> {
             Value::Seq(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, n)| (n.span.start, n.span.end, gone.iter().any(|g| matches!(g, Seg::Index(x) if *x == i))))
+                .map(|(i, n)| {
+                    (
+                        n.span.start,
+                        if parent.flow { n.span.end } else { self.node_end(n) },
+                        gone.iter().any(|g| matches!(g, Seg::Index(x) if *x == i)),
+                    )
+                })
                 .collect(),
             _ => return Err("not a collection".into()),
         };

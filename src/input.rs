@@ -237,7 +237,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(memchr_newlines(text.as_bytes()));
+        starts.extend(crate::yaml::lines::line_starts(text));
         LineIndex { starts }
     }
 
@@ -252,10 +252,6 @@ impl LineIndex {
     pub fn line_start(&self, line: usize) -> usize {
         self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
     }
-}
-
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)
 }
 
 /// Whether the text is a template (Helm, Go `{{ }}`) rather than YAML: a `{{` that starts a line's
@@ -275,8 +271,8 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
     // Where the current line's ` #` comment starts (found once per line).
     let mut comment: Option<(usize, Option<usize>)> = None;
     for (pos, _) in text.match_indices("{{") {
-        if let Some(i) = text[scanned..pos].rfind('\n') {
-            line_start = scanned + i + 1;
+        if let Some(last) = crate::yaml::lines::line_starts(&text[scanned..pos]).last() {
+            line_start = scanned + last;
         }
         scanned = pos;
         if line_start == last_line_start {
@@ -289,7 +285,7 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
             continue;
         }
         if comment.is_none_or(|(at, _)| at != line_start) {
-            let end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+            let end = crate::yaml::lines::line_end(text, line_start);
             comment = Some((line_start, text[content_start..end].find(" #").map(|i| content_start + i)));
         }
         let before_comment = comment.and_then(|(_, c)| c).is_none_or(|c| c >= pos);
@@ -308,7 +304,7 @@ pub fn template_line(text: &str, parses: bool, data_spans: impl FnOnce() -> Vec<
                 continue;
             }
         }
-        return Some(1 + text[..line_start].bytes().filter(|&b| b == b'\n').count());
+        return Some(crate::yaml::lines::line_number(text, line_start));
     }
     None
 }

@@ -3,6 +3,7 @@
 //! written: the text re-parses, the checks agree, and JSON(original) + the RFC 6902 patch equals
 //! JSON(result).
 
+pub mod invariants;
 pub mod plan;
 pub mod run;
 

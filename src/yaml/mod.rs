@@ -4,6 +4,7 @@
 //! builds the resolved tree: scalars per YAML 1.1 (`scalar.rs`), merge keys, aliases (with a budget
 //! against alias bombs), the last of duplicate keys.
 
+pub mod lines;
 pub mod node;
 pub mod scalar;
 
@@ -96,7 +97,9 @@ pub fn parse_each(
             Some(Ok(pair)) => pair,
             Some(Err(err)) => {
                 let offset = err.marker().byte_offset().unwrap_or(0);
-                let start = builder.take().map_or(offset, |b| b.doc_start);
+                // An error before the document's start event: the document began at the first
+                // content after the previous one (not at the error, lines later).
+                let start = builder.take().map_or_else(|| first_content(src, last_end, offset), |b| b.doc_start);
                 stream.any_error = true;
                 on_doc(Doc {
                     start,
@@ -156,6 +159,25 @@ pub fn parse_each(
     stream
 }
 
+/// The first byte in `from..to` that is neither blank nor in a comment line (`to` when none).
+fn first_content(src: &str, from: usize, to: usize) -> usize {
+    let mut at = from.min(to);
+    while at < to {
+        let end = lines::line_end(src, at).min(to);
+        let line = &src[at..end];
+        let content = line.trim_start();
+        if !content.is_empty() && !content.starts_with('#') {
+            return at + (line.len() - content.len());
+        }
+        let next = lines::next_line(src, at);
+        if next <= at {
+            break;
+        }
+        at = next;
+    }
+    to
+}
+
 /// granit's options for reading YAML as go-yaml v2 (libyaml's port) does: under-indented quoted
 /// continuation lines are accepted (granit's default since 2.2), a BOM inside a document is content,
 /// and a block scalar that ends the input without a line break gets no line feed; and, with the
@@ -176,7 +198,7 @@ fn parser_options(limits: &Limits) -> granit_parser::Options {
 /// before `next` that hold nothing else (blank lines, comments, markers), or at the start of
 /// `next`'s own line. Comments above a `---` stay with the document before it.
 pub fn document_text_start(text: &str, prev_end: usize, next: usize) -> usize {
-    let line_start = |pos: usize| text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = |pos: usize| lines::line_start(text, pos);
     let own = line_start(next.min(text.len())).max(prev_end);
     let mut boundary = own;
     let mut cur = own;
@@ -638,7 +660,7 @@ impl<'l> Builder<'l> {
     }
 
     fn finish(self) -> Option<Doc> {
-        let Builder { root, error, shared, doc_start, .. } = self;
+        let Builder { src, root, error, shared, doc_start, .. } = self;
         if let Some(error) = error {
             return Some(Doc { start: doc_start, end: error.offset, root: Err(error), shared });
         }
@@ -648,7 +670,16 @@ impl<'l> Builder<'l> {
         if root.is_null() {
             return None;
         }
-        Some(Doc { start: root.span.start, end: root.span.end, root: Ok(root), shared })
+        // A block scalar's span starts at its content, lines below its header (or at the next
+        // line when it is empty): the document starts on the header's line.
+        let start = match root.value {
+            Value::String(_, Style::Literal | Style::Folded) => {
+                let header_end = src.get(..root.span.start).map_or(0, |t| t.trim_end().len());
+                lines::line_start(src, header_end).max(doc_start.min(root.span.start))
+            }
+            _ => root.span.start,
+        };
+        Some(Doc { start, end: root.span.end, root: Ok(root), shared })
     }
 }
 
