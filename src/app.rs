@@ -337,6 +337,7 @@ fn report_all(
     // so memory follows the files in flight, not the whole input.
     // A large file (or stdin) is reported as it is read, between the batches around it.
     let mut batch: Vec<&input::Found> = Vec::with_capacity(CHUNK);
+    let mut progress = crate::progress::Progress::new("checked", files.len());
     for (i, found) in files.iter().enumerate() {
         let large = is_large(found.1.as_deref());
         if !large {
@@ -347,14 +348,20 @@ fn report_all(
                 .par_iter()
                 .map(|(name, path)| check_file(name, path.as_deref(), policy, &limits, paths.contains(name)))
                 .collect();
+            progress.clear();
             reporter.chunk(&reports, out, err)?;
+            out.flush()?;
+            progress.advance(batch.len());
             batch.clear();
         }
         if large {
             let named = paths.contains(&found.0);
+            progress.clear();
             check_file_streaming(found, (policy, &limits, named), &mut reporter, out, err)?;
+            progress.advance(1);
         }
     }
+    progress.clear();
     let failed: Vec<FileReport> = errors
         .into_iter()
         .map(|InputError { name, message, line }| FileReport {

@@ -14,5 +14,6 @@ pub mod krm;
 pub mod markdown;
 pub mod overlay;
 pub mod patches;
+pub mod progress;
 pub mod report;
 pub mod yaml;

@@ -886,6 +886,59 @@ fn no_path_at_a_terminal_says_what_is_expected() {
     }
 }
 
+/// A run over many files draws a progress line on a terminal's stderr (cleared before the report
+/// and at the end), and never in a pipe or when `CI` is set.
+#[test]
+fn progress_line_only_at_a_terminal_and_not_in_ci() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to test with");
+        return;
+    }
+    let dir = tmp();
+    let many = dir.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..600 {
+        std::fs::write(
+            many.join(format!("p{i}.yaml")),
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  containers: [{{name: a, image: x}}]\n"
+            ),
+        )
+        .unwrap();
+    }
+    let at_terminal = |command: &str, ci: bool| {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &format!("{BIN} {command} many > /dev/null"), "/dev/null"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .env("PODSEC_PROGRESS_AFTER_MS", "0")
+            .env_remove("CI");
+        if ci {
+            cmd.env("CI", "true");
+        }
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+    };
+    for (command, verb) in [("check --format json", "checked"), ("fix --diff", "read")] {
+        let shown = at_terminal(command, false);
+        assert!(
+            shown.contains(&format!("\r\x1b[Kpodsec: {verb} 256 of 600 files"))
+                || shown.contains(&format!("podsec: {verb} 32 of 600 files")),
+            "{command}: {shown:?}"
+        );
+        assert!(shown.contains("\r\x1b[K"), "{shown:?}");
+        let ci = at_terminal(command, true);
+        assert!(!ci.contains("files\r") && !ci.contains(&format!("{verb} ")), "{command} in CI: {ci:?}");
+    }
+    let out = Command::new(BIN)
+        .args(["check", "many"])
+        .current_dir(dir.path())
+        .env("PODSEC_PROGRESS_AFTER_MS", "0")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("checked"), "in a pipe");
+}
+
 #[test]
 fn stdin_dash_is_read_and_named() {
     let dir = tmp();

@@ -97,6 +97,7 @@ pub fn fix(args: FixArgs) -> i32 {
     }
     // Files are fixed in parallel a few at a time and their output written in input order as they
     // complete: memory follows the files in flight, not the whole input.
+    let mut progress = crate::progress::Progress::new(if write_in_place { "fixed" } else { "read" }, files.len());
     for chunk in files.chunks(crate::app::FIX_CHUNK) {
         if out.failed() {
             break;
@@ -105,6 +106,7 @@ pub fn fix(args: FixArgs) -> i32 {
             .par_iter()
             .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, mode, paths.contains(name)))
             .collect();
+        progress.clear();
         for mut o in outcomes {
             if mode.markdown {
                 let mut section = o.markdown.take().unwrap_or_else(|| crate::markdown::FileSection::empty(&o.name));
@@ -137,7 +139,10 @@ pub fn fix(args: FixArgs) -> i32 {
                 summaries.push((o.name, o.remaining));
             }
         }
+        let _ = out.flush();
+        progress.advance(chunk.len());
     }
+    progress.clear();
     if args.format == Some(FixFormat::JsonPatch) {
         let _ = out.write_all(b"\n]\n");
     }
