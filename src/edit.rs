@@ -309,9 +309,10 @@ impl<'a> Editor<'a> {
             splices.extend(self.remove_children(&parent, &gone)?);
         }
         for p in pending {
-            let mut splice = self.insert(&p.target, p.content)?;
-            splice.depth = p.target.len();
-            splices.push(splice);
+            for mut splice in self.insert(&p.target, p.content)? {
+                splice.depth = p.target.len();
+                splices.push(splice);
+            }
         }
         for s in &splices {
             // Closed intervals: an insertion right at the end of an anchored mapping extends it.
@@ -541,26 +542,56 @@ impl<'a> Editor<'a> {
     }
 
     fn colon_after(&self, key: &Entry) -> usize {
+        self.colon_of(key).unwrap_or(key.key_span.end)
+    }
+
+    /// The `:` after an entry's key (past a closing quote and spaces); none for a key written
+    /// without one (`{name: c, nginx}`: `nginx` is a key with a null value).
+    fn colon_of(&self, key: &Entry) -> Option<usize> {
         let from = key.key_span.end;
-        self.text[from..].find(':').map_or(from, |i| from + i)
+        let rest = self.text.get(from..)?.as_bytes();
+        let mut i = usize::from(matches!(rest.first(), Some(b'"' | b'\'')));
+        while matches!(rest.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        (rest.get(i) == Some(&b':')).then_some(from + i)
     }
 
     /// Write new entries (or fill null entries) into the existing mapping at `target`.
-    fn insert(&self, target: &[Seg], content: New) -> Result<Splice, String> {
+    fn insert(&self, target: &[Seg], content: New) -> Result<Vec<Splice>, String> {
         let node = crate::k8s::at(self.root, target).ok_or("internal: insertion target vanished")?;
         let New::Map(new_entries) = content else { return Err("internal: insertion is not a mapping".into()) };
-        // A single null entry being filled (e.g. `securityContext:` with nothing after it).
-        if let [(key, value)] = new_entries.as_slice()
-            && let Some(e) = node.entry(key).filter(|e| e.value.is_null())
-        {
-            return self.fill_null(e, value, self.layout(target), node.flow);
+        // Null entries (`securityContext:`, `{allowPrivilegeEscalation: null}`) are filled where they
+        // are; the other new entries go after the mapping's last entry, all in this one round.
+        let (fills, fresh): (Vec<_>, Vec<_>) = new_entries.into_iter().partition(|(k, _)| node.entry(k).is_some());
+        let mut out = Vec::new();
+        for (key, value) in &fills {
+            let e = node.entry(key).filter(|e| e.value.is_null()).ok_or("internal: filling a non-null entry")?;
+            out.push(self.fill_null(e, value, self.layout(target), node.flow)?);
         }
-        if new_entries.iter().any(|(k, _)| node.entry(k).is_some()) {
-            // Fill null entries one at a time; the next round of the fix loop writes the rest.
-            let (key, value) = new_entries.iter().find(|(k, _)| node.entry(k).is_some()).ok_or("internal")?;
-            let e = node.entry(key).ok_or("internal")?;
-            return self.fill_null(e, value, self.layout(target), node.flow);
+        if !fresh.is_empty() {
+            let add = self.insert_entries(node, target, fresh)?;
+            // Right where a fill ends (the null entry is the last one): one splice, the fill first.
+            match out.iter_mut().find(|f| f.end == add.start) {
+                Some(fill) => fill.text.push_str(&add.text),
+                None => out.push(add),
+            }
         }
+        Ok(out)
+    }
+
+    /// Where an entry of a flow mapping ends: an empty value (`{x: }`) ends right after its colon
+    /// (its span is at the colon).
+    fn flow_entry_end(&self, e: &Entry) -> usize {
+        if e.value.span.start == e.value.span.end && e.value.is_null() {
+            self.colon_of(e).map_or(e.key_span.end, |c| c + 1).max(e.value.span.end)
+        } else {
+            e.value.span.end.max(e.key_span.end)
+        }
+    }
+
+    /// Write entries that are all new after the last entry of the mapping `node` at `target`.
+    fn insert_entries(&self, node: &Node, target: &[Seg], new_entries: Vec<(String, New)>) -> Result<Splice, String> {
         let Value::Map(entries) = &node.value else {
             return Err(format!("`{}` is not a mapping", crate::k8s::pointer(target)));
         };
@@ -576,13 +607,13 @@ impl<'a> Editor<'a> {
             return Ok(match last {
                 // One entry per line (pretty-printed JSON, say): new entries get lines of their own.
                 Some(e) if self.text[self.line_start(e.key_span.start)..e.key_span.start].trim().is_empty() => {
-                    let end = e.value.span.end.max(e.key_span.end);
+                    let end = self.flow_entry_end(e);
                     let indent = " ".repeat(self.col(e.key_span.start));
                     let text: String = body.iter().map(|b| format!(",{}{indent}{b}", self.eol)).collect();
                     Splice::new(end, end, text)
                 }
                 Some(e) => {
-                    let end = e.value.span.end.max(e.key_span.end);
+                    let end = self.flow_entry_end(e);
                     Splice::new(end, end, format!(", {}", body.join(", ")))
                 }
                 None => Splice::new(node.span.start + 1, node.span.start + 1, body.join(", ")),
@@ -594,7 +625,7 @@ impl<'a> Editor<'a> {
             entries.iter().filter(|e| matches!(e.value.origin, Origin::Direct | Origin::Alias)).collect();
         let first = written.iter().min_by_key(|e| e.key_span.start).ok_or("no entry written in this mapping")?;
         let last_end = written.iter().map(|e| self.entry_end(e)).max().unwrap_or(first.key_span.end);
-        let indent = self.col(first.key_span.start);
+        let indent = self.block_indent(first.key_span.start);
         let at = self.after_deeper_comments(self.line_end(last_end), indent);
         let mut text = String::new();
         for (k, v) in &new_entries {
@@ -632,13 +663,43 @@ impl<'a> Editor<'a> {
     /// Give a null-valued entry its content.
     fn fill_null(&self, e: &Entry, value: &New, lay: (usize, usize), in_flow: bool) -> Result<Splice, String> {
         let json = self.json || self.text.as_bytes().get(e.key_span.start) == Some(&b'"');
-        // The value goes after the colon, or after the anchor or tag an empty value carries
-        // (`securityContext: &sc`, `key: !!null`: the empty node's span starts after them).
-        let colon = self.colon_after(e).max(e.value.span.start.saturating_sub(1));
+        // The value goes after the colon, or after the anchor an empty value carries
+        // (`securityContext: &sc`: the empty node's span starts after it). A tag (`!!null`) goes:
+        // it names the type of the value being replaced.
+        let Some(colon) = self.colon_of(e) else {
+            if !in_flow {
+                return Err(format!("`{}` has no `:` to write a value after", e.key));
+            }
+            // `{name: c, nginx}`: the key gets its colon and value.
+            let at = e.key_span.end.max(e.value.span.end);
+            return Ok(Splice::new(at, at, format!(": {}", self.flow_value(value, json))));
+        };
+        let floor = colon + 1;
+        let tag = self.tag_between(floor, e.value.span.start);
         if e.value.span.start != e.value.span.end {
             // Explicit `null`/`~`: replace it in place, in flow style (one line changes).
-            return Ok(Splice::new(e.value.span.start, e.value.span.end, self.flow_value(value, json)));
+            let (start, keep) = match tag {
+                Some((t0, t1)) => (t0, self.text[t1..e.value.span.start].trim_start().to_string()),
+                None => (e.value.span.start, String::new()),
+            };
+            return Ok(Splice::new(start, e.value.span.end, format!("{keep}{}", self.flow_value(value, json))));
         }
+        if let Some((t0, t1)) = tag {
+            let v = match value {
+                New::Scalar(s) if !json => s.plain(),
+                _ if in_flow || json => self.flow_value(value, json),
+                _ => {
+                    // `key: !!null # note` → `key: # note` and the block value on the lines below.
+                    let at = self.line_end(t1);
+                    let start = if self.text[..t0].ends_with(' ') { t0 - 1 } else { t0 };
+                    let mut text = self.text[t1..at].to_string();
+                    self.block_value(&mut text, value, self.block_indent(e.key_span.start), lay);
+                    return Ok(Splice::new(start, at, text));
+                }
+            };
+            return Ok(Splice::new(t0, t1, v));
+        }
+        let colon = (floor - 1).max(e.value.span.start.saturating_sub(1));
         if in_flow {
             // `{capabilities: }`: the value goes right after the colon, in flow style.
             return Ok(Splice::new(colon + 1, colon + 1, format!(" {}", self.flow_value(value, json))));
@@ -648,13 +709,47 @@ impl<'a> Editor<'a> {
                 Ok(Splice::new(colon + 1, colon + 1, format!(" {}", if json { s.json() } else { s.plain() })))
             }
             _ => {
-                let indent = self.col(e.key_span.start);
+                let indent = self.block_indent(e.key_span.start);
                 let at = self.line_end(colon);
                 let mut text = String::new();
                 self.block_value(&mut text, value, indent, lay);
                 Ok(Splice::new(at, at, text))
             }
         }
+    }
+
+    /// A tag (`!!null`, `!custom`) among the node properties in `from..to` (after a key's colon,
+    /// before its value): its range.
+    fn tag_between(&self, from: usize, to: usize) -> Option<(usize, usize)> {
+        let props = self.text.get(from..to)?;
+        let mut at = 0;
+        for token in props.split([' ', '\t']) {
+            if token.starts_with('!') {
+                return Some((from + at, from + at + token.len()));
+            }
+            at += token.len() + 1;
+        }
+        None
+    }
+
+    /// The indentation of a block mapping whose entry's key starts at `key`: the column after the
+    /// line's leading spaces and sequence dashes (`  - &a name: c` is a mapping at column 4, whatever
+    /// the anchor, tag or quotes before the key).
+    fn block_indent(&self, key: usize) -> usize {
+        let ls = self.line_start(key);
+        let line = &self.text.as_bytes()[ls..key];
+        let mut i = 0;
+        loop {
+            while i < line.len() && line[i] == b' ' {
+                i += 1;
+            }
+            if i + 1 < line.len() && line[i] == b'-' && matches!(line[i + 1], b' ' | b'\t') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i
     }
 
     fn flow_entry(&self, k: &str, v: &New, json: bool) -> String {
@@ -836,9 +931,19 @@ impl<'a> Editor<'a> {
                 out.push(Splice::new(line_start, self.next_line(end), String::new()));
                 continue;
             }
-            // The first key of a `- ` item: pull the next entry up onto the dash line.
+            // The first key of a `- ` item: pull the next entry up onto the dash line, or, when
+            // comments stand between them, leave the dash alone on its line (`-`, then the comments
+            // and the next entry where they are), so that no comment goes with the key.
             match elems.get(pos + 1) {
-                Some(next) if !next.2 => out.push(Splice::new(start, next.0, String::new())),
+                Some(next) if !next.2 => {
+                    let between = &self.text[self.next_line(end).min(next.0)..next.0];
+                    if between.contains('#') && self.text[line_start..start].trim_end().ends_with('-') {
+                        let dash_end = self.text[..start].trim_end().len();
+                        out.push(Splice::new(dash_end, self.line_end(end), String::new()));
+                    } else {
+                        out.push(Splice::new(start, next.0, String::new()));
+                    }
+                }
                 _ => return Err("cannot remove the first key of a sequence item together with the next".into()),
             }
         }

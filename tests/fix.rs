@@ -678,25 +678,40 @@ fn a_large_list_with_conflicting_edits_is_fixed_quickly() {
 #[test]
 fn a_refused_document_does_not_hold_back_the_others() {
     let dir = tempfile::tempdir().unwrap();
-    // A null inside a flow mapping that the editor does not yet write correctly (the self-check
-    // catches it). When the editor learns it, replace this case with another refusal.
-    let refused = "apiVersion: v1\nkind: Pod\nmetadata: {name: t}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext: {allowPrivilegeEscalation: null}\n";
+    // PODSEC_TEST_FAULT=self-check makes the self-check of a document holding `podsec-test-fault`
+    // fail, as a podsec bug would.
+    let refused = "apiVersion: v1\nkind: Pod\nmetadata: {name: t, annotations: {podsec-test-fault: \"1\"}}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext: {allowPrivilegeEscalation: null}\n";
     let text = format!("{BARE_POD}---\n{refused}---\n{BARE_POD}");
     std::fs::write(dir.path().join("s.yaml"), &text).unwrap();
-    let (code, _, err) = podsec(&["fix", "s.yaml"], dir.path(), None);
+    let run = |args: &[&str], fault: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_podsec"));
+        cmd.args(args).current_dir(dir.path());
+        if fault {
+            cmd.env("PODSEC_TEST_FAULT", "self-check");
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["fix", "s.yaml"], true);
     let fixed = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
-    if fixed.contains("allowPrivilegeEscalation: null") {
-        assert_eq!(code, 2, "{err}");
-        assert!(err.contains("document 1: podsec bug"), "{err}");
-        assert!(fixed.contains(&format!("---\n{refused}---\n")), "the refused document is byte-identical:\n{fixed}");
-    }
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("document 1: podsec bug") && err.contains("PODSEC_TEST_FAULT"), "{err}");
+    assert!(fixed.contains(&format!("---\n{refused}---\n")), "the refused document is byte-identical:\n{fixed}");
     let docs: Vec<&str> = fixed.split("---\n").collect();
     assert_eq!(docs.len(), 3);
     for d in [docs[0], docs[2]] {
         assert!(d.contains("runAsNonRoot: true") && d.contains("- ALL"), "the neighbours are fixed:\n{fixed}");
     }
-    let (code, _, err) = podsec(&["check", "s.yaml"], dir.path(), None);
-    assert!(code != 0 && !err.contains("error"), "what was written parses: {err}");
+    // The summary counts what remains in what was written: the refused document's violations.
+    assert!(err.contains("; 5 remain"), "{err}");
+    let (code, err) = run(&["check", "s.yaml"], false);
+    assert!(
+        code == 1 && !err.contains("error"),
+        "what was written parses, and the refused document still fails: {err}"
+    );
+    // Without the fault, the same document is fixed like the others.
+    let (code, err) = run(&["fix", "s.yaml"], false);
+    assert_eq!(code, 0, "{err}");
 }
 
 /// A `%TAG` directive belongs to its document: a document whose last `kind` makes it a workload
@@ -1049,5 +1064,260 @@ fn mutated_inputs_hold_the_fix_invariants() {
         "{} of {runs} mutated inputs break an invariant:\n{}",
         failures.len(),
         failures.iter().take(3).cloned().collect::<Vec<_>>().join("\n\n")
+    );
+}
+
+/// One case of the style matrix: a Pod whose container `c` is written in one combination of styles.
+struct StyleCase {
+    name: String,
+    text: String,
+}
+
+/// The style matrix: every fix podsec writes, in each notation its surroundings can have. Each
+/// container's `securityContext` (and the fields a fix touches in it) is written block, flow,
+/// multi-line flow, JSON-quoted, with every null spelling for the field, every depth of missing
+/// parent, comments before, inline and after, anchors and tags on the item's first key, an empty
+/// last value, block scalars of every chomping right before the insertion, and `\n`, `\r\n` and
+/// `\r` line breaks.
+fn style_matrix() -> Vec<StyleCase> {
+    const NULLS: &[&str] = &["", " ~", " null", " Null", " NULL", " !!null", " !!null ''"];
+    // (field, value that violates, or "" for only the null spellings)
+    const FIELDS: &[(&str, &str)] = &[
+        ("privileged", " true"),
+        ("allowPrivilegeEscalation", " true"),
+        ("runAsNonRoot", " false"),
+        ("procMount", " Unmasked"),
+        ("runAsUser", " 0"),
+        ("capabilities", ""),
+        ("seccompProfile", ""),
+    ];
+    let mut sc_variants: Vec<(String, String)> = Vec::new();
+    for (field, bad) in FIELDS {
+        let values: Vec<&str> = NULLS.iter().copied().chain((!bad.is_empty()).then_some(*bad)).collect();
+        for (vi, v) in values.iter().enumerate() {
+            let flow_v = if v.is_empty() { String::new() } else { v.to_string() };
+            sc_variants.push((format!("{field}{vi}-block"), format!("    securityContext:\n      {field}:{v}\n")));
+            sc_variants.push((
+                format!("{field}{vi}-block-comments"),
+                format!("    # about the context\n    securityContext: # inline on the parent\n      # before the field\n      {field}:{v} # inline on the field\n      # after the field\n"),
+            ));
+            sc_variants.push((format!("{field}{vi}-flow"), format!("    securityContext: {{{field}:{flow_v}}}\n")));
+            sc_variants.push((
+                format!("{field}{vi}-flow-first"),
+                format!("    securityContext: {{{field}:{flow_v}, readOnlyRootFilesystem: true}}\n"),
+            ));
+            sc_variants.push((
+                format!("{field}{vi}-flow-multiline"),
+                format!(
+                    "    securityContext: {{\n      {field}:{flow_v},\n      readOnlyRootFilesystem: true\n    }}\n"
+                ),
+            ));
+            sc_variants.push((
+                format!("{field}{vi}-quoted-keys"),
+                format!("    \"securityContext\": {{\"{field}\":{flow_v}}}\n"),
+            ));
+            sc_variants.push((
+                format!("{field}{vi}-single-quoted-key"),
+                format!("    securityContext:\n      '{field}':{v}\n"),
+            ));
+        }
+    }
+    // Missing parents at each depth, and the containers a fix writes into.
+    for (name, sc) in [
+        ("absent", ""),
+        ("parent-empty", "    securityContext:\n"),
+        ("parent-empty-comment", "    securityContext: # none yet\n"),
+        ("parent-braces", "    securityContext: {}\n"),
+        ("caps-empty", "    securityContext:\n      capabilities:\n"),
+        ("caps-flow-empty", "    securityContext: {capabilities: }\n"),
+        ("drop-empty", "    securityContext:\n      capabilities:\n        drop:\n"),
+        ("drop-flow-empty", "    securityContext: {capabilities: {drop: }}\n"),
+        ("drop-brackets", "    securityContext: {capabilities: {drop: []}}\n"),
+        (
+            "drop-items",
+            "    securityContext:\n      capabilities:\n        drop:\n        - NET_RAW # raw sockets\n        # the end of the list\n",
+        ),
+        ("drop-items-indented", "    securityContext:\n      capabilities:\n        drop:\n          - \"NET_RAW\"\n"),
+        ("add-bad", "    securityContext:\n      capabilities:\n        add: [NET_ADMIN, NET_BIND_SERVICE]\n"),
+        (
+            "add-bad-block",
+            "    securityContext:\n      capabilities:\n        add:\n        - NET_ADMIN # not allowed\n        - NET_BIND_SERVICE\n",
+        ),
+        ("empty-last-value", "    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: }\n"),
+        ("seccomp-type-null", "    securityContext:\n      seccompProfile:\n        type:\n"),
+        ("seccomp-unconfined", "    securityContext:\n      seccompProfile: {type: Unconfined}\n"),
+        ("tagged-parent", "    securityContext: !!map\n      privileged: true\n"),
+        ("anchored-unshared", "    securityContext: &own\n      privileged: true\n"),
+    ] {
+        sc_variants.push((name.into(), sc.into()));
+    }
+    // What comes right before the container's end (where insertions go).
+    let tails: &[(&str, &str)] = &[
+        ("", ""),
+        ("args-literal", "    args:\n    - |\n      echo hi\n"),
+        ("args-literal-strip", "    args:\n    - |-\n      echo hi\n\n"),
+        ("args-literal-keep", "    args:\n    - |+\n      echo hi\n\n\n"),
+        ("args-folded", "    args:\n    - >\n      echo\n      hi\n"),
+        ("args-folded-keep", "    args:\n    - >+\n      echo hi\n\n"),
+        ("args-indented", "    args:\n    - |2\n        echo hi\n"),
+        ("args-empty-literal", "    args:\n    - |\n"),
+        (
+            "ports-comment",
+            "    ports:\n    - hostPort: 8080\n      # metrics port, keep in sync with the Service\n      containerPort: 8080\n",
+        ),
+    ];
+    let heads: &[(&str, &str)] = &[
+        ("plain", "  - name: c\n    image: x\n"),
+        ("anchored-first-key", "  - &first name: c\n    image: x\n"),
+        ("tagged-first-key", "  - !!str name: c\n    image: x\n"),
+        ("quoted-first-key", "  - \"name\": c\n    image: x\n"),
+    ];
+    let mut cases = Vec::new();
+    for (sname, sc) in &sc_variants {
+        for (ti, (tname, tail)) in tails.iter().enumerate() {
+            // Every securityContext with the first tail and head; every tail and head with a few.
+            let few = sname.ends_with("-block") || sname.ends_with("-flow") || !sname.contains(char::is_numeric);
+            if ti > 0 && !few {
+                continue;
+            }
+            for (hi, (hname, head)) in heads.iter().enumerate() {
+                if hi > 0 && (ti > 0 || !few) {
+                    continue;
+                }
+                for (eol_name, eol) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+                    if eol != "\n" && (ti > 1 || hi > 0) {
+                        continue;
+                    }
+                    for at_end in [true, false] {
+                        if !at_end && (ti > 0 || hi > 0 || eol != "\n") {
+                            continue;
+                        }
+                        // The securityContext last in the container, or before the tail.
+                        let body = if at_end { format!("{head}{tail}{sc}") } else { format!("{head}{sc}{tail}") };
+                        let text =
+                            format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: m\nspec:\n  containers:\n{body}");
+                        cases.push(StyleCase {
+                            name: format!(
+                                "{sname}/{tname}/{hname}/{eol_name}/{}",
+                                if at_end { "last" } else { "first" }
+                            ),
+                            text: text.replace('\n', eol),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// The full-line comments of a text, and the inline ones (`value # note`) with their line.
+fn comments_of(text: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let (mut full, mut inline) = (Vec::new(), Vec::new());
+    for l in text.split(['\n', '\r']) {
+        if l.trim_start().starts_with('#') {
+            full.push(l.to_string());
+        } else if let Some(i) = l.find(" #") {
+            inline.push((l[i + 1..].to_string(), l.to_string()));
+        }
+    }
+    (full, inline)
+}
+
+/// Every case of the style matrix is fixed to pass restricted (unsafe fixes included), with the fix
+/// invariants (self-check, JSON patch, a second fix changes nothing), every comment kept, and no
+/// line of the original removed or rewritten but those that hold a value the fix changes.
+#[test]
+fn style_matrix_is_fixed_to_the_level() {
+    let cases = style_matrix();
+    let policy = policy("restricted", "latest");
+    let fixed_keys = [
+        "privileged",
+        "allowPrivilegeEscalation",
+        "runAsNonRoot",
+        "procMount",
+        "runAsUser",
+        "capabilities",
+        "drop",
+        "add",
+        "seccompProfile",
+        "type",
+        "securityContext",
+        "hostPort",
+        "- NET_ADMIN",
+        "- NET_RAW",
+        "- \"NET_RAW\"",
+    ];
+    let mut failures = Vec::new();
+    for case in &cases {
+        let result = match podsec::fix::invariants::fix_holds(&case.text, &policy) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("{}: {e}", case.name));
+                continue;
+            }
+        };
+        let src = Source { name: "m.yaml".into(), text: result.text.clone(), ..Default::default() };
+        let after = podsec::engine::check_source(&src, &policy, &Limits::default());
+        let bad: Vec<String> = after
+            .resources
+            .iter()
+            .filter(|r| !r.allowed())
+            .flat_map(|r| match &r.outcome {
+                Outcome::Workload { findings, .. } => findings.iter().map(|f| f.check.to_string()).collect(),
+                other => vec![format!("{other:?}")],
+            })
+            .collect();
+        if !bad.is_empty() || after.resources.is_empty() {
+            failures.push(format!("{}: still failing {bad:?}\n{}", case.name, result.text));
+            continue;
+        }
+        let eol_free = |t: &str| t.replace("\r\n", "\n").replace('\r', "\n");
+        let (old, new) = (eol_free(&case.text), eol_free(&result.text));
+        let diff = similar::TextDiff::from_lines(&old, &new);
+        let deleted: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == similar::ChangeTag::Delete)
+            .map(|c| c.value().trim_end_matches('\n').to_string())
+            .collect();
+        let added: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == similar::ChangeTag::Insert)
+            .map(|c| c.value().trim_end_matches('\n').to_string())
+            .collect();
+        // Every full-line comment stays, in order; an inline comment stays or goes with its line.
+        let ((full_before, inline_before), (full_after, inline_after)) = (comments_of(&old), comments_of(&new));
+        let lost_inline = inline_before
+            .iter()
+            .filter(|(c, line)| !inline_after.iter().any(|(a, _)| a == c) && !deleted.contains(line))
+            .count();
+        if full_before != full_after || lost_inline > 0 {
+            failures.push(format!("{}: comments changed\n{}", case.name, result.text));
+            continue;
+        }
+        // A line that is deleted holds a fixed key, or is a line of a flow collection written into
+        // (then it comes back extended: `x: 1` → `x: 1,` or `x: 1, y: 2`).
+        let wrongly: Vec<String> = deleted
+            .iter()
+            .filter(|l| !l.contains('{') && !l.contains('}') && !fixed_keys.iter().any(|k| l.contains(k)))
+            .filter(|l| !added.iter().any(|a| a.starts_with(l.trim_end())))
+            .cloned()
+            .collect();
+        if !wrongly.is_empty() {
+            failures
+                .push(format!("{}: lines rewritten that hold nothing fixed: {wrongly:?}\n{}", case.name, result.text));
+        }
+    }
+    eprintln!("style matrix: {} cases, {} failures", cases.len(), failures.len());
+    if let Some(path) = std::env::var_os("PODSEC_MATRIX_FAILURES") {
+        let _ = std::fs::write(path, failures.join("\n\n=====\n"));
+    }
+    assert!(cases.len() > 300, "{} cases", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n\n")
     );
 }

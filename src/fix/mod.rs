@@ -440,6 +440,7 @@ fn fix_chunk<'c>(
     let mut patches = Vec::new();
     if doc_ops.iter().any(|o| !o.is_empty()) {
         match self_check(chunk, &text, &mut original, &after, &doc_ops) {
+            Ok(_) if injected_fault(chunk) => bug = Some("a failure injected by PODSEC_TEST_FAULT".into()),
             Ok(p) => patches = p,
             Err(e) => bug = Some(e),
         }
@@ -463,6 +464,13 @@ fn fix_chunk<'c>(
         Default::default()
     };
     ChunkFix { text, applied, remaining, patches, after: after.resources, before, remaining_before, bug }
+}
+
+/// A test hook: with `PODSEC_TEST_FAULT=self-check`, a document holding the text `podsec-test-fault`
+/// fails its self-check, so that the handling of a refused document (left byte for byte, reported,
+/// the others still fixed) is tested without needing a real podsec bug to trigger it.
+fn injected_fault(chunk: &str) -> bool {
+    chunk.contains("podsec-test-fault") && std::env::var_os("PODSEC_TEST_FAULT").is_some_and(|v| v == "self-check")
 }
 
 /// Lower a document's fixes when lowering them all at once conflicts: resource by resource (the
