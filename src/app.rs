@@ -223,7 +223,7 @@ fn check_file(name: &str, path: Option<&std::path::Path>, policy: &Policy, limit
 fn check_source(src: &input::Source, policy: &Policy, limits: &Limits, named: bool) -> FileReport {
     let choice = crate::fix::Choice::default();
     let (resources, template_line, documents) =
-        engine::check_each(src, policy, limits, |root, rs| crate::fix::classify(root, rs, policy, &choice));
+        engine::check_each(src, policy, limits, |doc, rs| crate::fix::classify(&src.text, doc, rs, policy, &choice));
     let error = if let Some(line) = template_line {
         Some((
             "this is a template (Helm/Go `{{ }}`), not YAML: render it first (e.g. `helm template`) and check the output; skipped".to_owned(),
@@ -270,7 +270,7 @@ fn check_file_streaming(
         &src,
         policy,
         limits,
-        |root, rs| crate::fix::classify(root, rs, policy, &choice),
+        |doc, rs| crate::fix::classify(&src.text, doc, rs, policy, &choice),
         |resources| {
             if failed.is_none() {
                 let r = FileReport { name: name.clone(), resources, error: None };

@@ -116,7 +116,9 @@ pub struct FixArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Also apply unsafe fixes: those that override a value the author wrote (`privileged: true`,
-    /// `hostNetwork: true`, an added capability, `runAsUser: 0`, ...).
+    /// `hostNetwork: true`, an added capability, `runAsUser: 0`, ...). The default, safe fixes only fill
+    /// fields that are absent or null; like any hardening they can still stop an image that needs root
+    /// or a capability (docs/fixing.md).
     #[arg(long)]
     pub unsafe_fixes: bool,
     /// Write the fixed stream to stdout instead of the files (with `--format kustomize`: the
@@ -126,7 +128,8 @@ pub struct FixArgs {
     /// Print a unified diff (`a/`, `b/` headers, as `git apply` takes it) instead of writing.
     #[arg(long, conflicts_with = "check")]
     pub diff: bool,
-    /// Write nothing; exit 1 if anything would change.
+    /// Write nothing; exit as the fix would: 0 when everything already passes and nothing would change,
+    /// 1 when anything would change or a violation would remain (a manual one included), 2 on error.
     #[arg(long)]
     pub check: bool,
     /// Print the changes in another form instead of writing (`json-patch`, `markdown`), or write them as a

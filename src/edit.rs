@@ -253,6 +253,8 @@ impl<'a> Editor<'a> {
 
     /// Lower `ops` to splices, or say why one of them cannot be written safely.
     pub fn lower(&self, ops: &[Op]) -> Result<Vec<Splice>, String> {
+        let (translated, allowed) = self.through_anchors(ops)?;
+        let ops = translated.as_deref().unwrap_or(ops);
         let mut splices = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         let mut pending_at: std::collections::HashMap<Route, usize> = std::collections::HashMap::new();
@@ -325,7 +327,7 @@ impl<'a> Editor<'a> {
                     // An empty node (`key: &a` with nothing after): any edit at its place.
                     || (sh.start == sh.end && s.start <= sh.start && s.end >= sh.start)
             };
-            if self.shared.iter().any(|(sh, collection)| touches(sh, *collection)) {
+            if self.shared.iter().any(|(sh, collection)| !allowed.contains(sh) && touches(sh, *collection)) {
                 return Err("the value is inside an anchor (&) that an alias (*) also uses; editing it would change the other place too".into());
             }
         }
@@ -339,8 +341,21 @@ impl<'a> Editor<'a> {
             }
             merge
         });
-        // An insertion right at the end of a replaced or removed range counts as overlapping (it
-        // would land in the wrong place); the fix loop writes the later edit in its next round.
+        // An insertion right at the end of a replaced scalar (`privileged: false` and a new entry
+        // after it) is one splice: the value, then the new lines.
+        splices.dedup_by(|next, prev| {
+            let merge = prev.start < prev.end
+                && !prev.text.is_empty()
+                && next.start == prev.end
+                && next.start == next.end
+                && !next.text.is_empty();
+            if merge {
+                prev.text.push_str(&next.text);
+            }
+            merge
+        });
+        // An insertion right at the end of a removed range counts as overlapping (it would land in
+        // the wrong place); the fix loop writes the later edit in its next round.
         let conflict =
             |a: &Splice, b: &Splice| a.end > b.start || (a.end == b.start && a.start != a.end && b.start == b.end);
         if splices.windows(2).any(|w| conflict(&w[0], &w[1])) {
@@ -381,7 +396,10 @@ impl<'a> Editor<'a> {
                 // A null reached through an alias (`securityContext: *empty`) cannot be filled
                 // either: its text is the anchor's.
                 Some(n) if !n.is_null() || matches!(n.origin, Origin::Alias | Origin::Merge) => {
-                    if matches!(n.origin, Origin::Alias | Origin::Merge) {
+                    // A mapping merged from an inline mapping (`<<: {image: x}`) is written there,
+                    // for this place alone: it may be edited; one merged through an alias may not.
+                    let inline_merge = n.origin == Origin::Merge && !self.in_shared(n.span);
+                    if matches!(n.origin, Origin::Alias | Origin::Merge) && !inline_merge {
                         return Err(format!(
                             "`{}` comes from {}; podsec does not edit shared YAML",
                             crate::k8s::pointer(&route[..=i]),
@@ -394,6 +412,138 @@ impl<'a> Editor<'a> {
             }
         }
         Ok((node, route.len()))
+    }
+
+    /// Whether an entry of `node` is written in `node`'s own text: a direct one, or, in a mapping
+    /// that itself comes from an inline merge (`<<: {securityContext: {privileged: false}}`), its
+    /// merged entries.
+    fn written_here(&self, node: &Node, e: &Entry) -> bool {
+        e.value.origin == Origin::Direct || (node.origin == Origin::Merge && e.value.origin == Origin::Merge)
+    }
+
+    fn in_shared(&self, span: Span) -> bool {
+        self.shared.iter().any(|(sh, _)| sh.start <= span.start && span.end <= sh.end && sh.start < sh.end)
+    }
+
+    /// Shared YAML, edited where that is exactly right: an op that reaches an anchored node (`&a`)
+    /// or one of its aliases (`*a`) is written once, at the anchor, when every place the anchor
+    /// stands for gets the same change from `ops` (the same workload needs it in each: containers
+    /// sharing one `securityContext: &hardened`). The ops keep their own routes for the JSON patch,
+    /// which then lists each place. Otherwise the edit is refused, with the reason. Returns the ops
+    /// rerouted to the anchors (`None` when none is reached) and the anchors that may be edited.
+    fn through_anchors(&self, ops: &[Op]) -> Result<(Option<Vec<Op>>, Vec<Span>), String> {
+        if self.shared.is_empty() {
+            return Ok((None, Vec::new()));
+        }
+        // (anchor, place, the rest of the route below the place, the op's kind)
+        let mut touched: Vec<(Span, Route, Route, &OpKind)> = Vec::new();
+        let mut out: Vec<Op> = Vec::new();
+        for op in ops {
+            match self.anchor_on(&op.route)? {
+                None => out.push(op.clone()),
+                Some((span, place_len, home)) => {
+                    let rest = op.route[place_len..].to_vec();
+                    touched.push((span, op.route[..place_len].to_vec(), rest.clone(), &op.kind));
+                    let mut route = home;
+                    route.extend(rest);
+                    let at_home = Op { route, kind: op.kind.clone() };
+                    if !out.contains(&at_home) {
+                        out.push(at_home);
+                    }
+                }
+            }
+        }
+        if touched.is_empty() {
+            return Ok((None, Vec::new()));
+        }
+        let mut allowed: Vec<Span> = Vec::new();
+        for &(span, ..) in &touched {
+            if allowed.contains(&span) {
+                continue;
+            }
+            let places = self.places(span)?;
+            let changes = |place: &Route| {
+                let mut c: Vec<(&Route, &OpKind)> =
+                    touched.iter().filter(|t| t.0 == span && &t.1 == place).map(|t| (&t.2, t.3)).collect();
+                c.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+                c.dedup();
+                c
+            };
+            let first = changes(&places[0]);
+            if places.iter().any(|p| changes(p) != first) {
+                return Err(format!(
+                    "the value is shared through an anchor (&) used in {} places ({}); podsec edits it only when every place gets the same change",
+                    places.len(),
+                    places.iter().map(|p| crate::k8s::pointer(p)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            allowed.push(span);
+        }
+        Ok((Some(out), allowed))
+    }
+
+    /// The first anchored node on `route` that aliases share: its span, the length of the route to
+    /// it, and the route where the anchor is written (the route itself for the anchor's own place).
+    fn anchor_on(&self, route: &[Seg]) -> Result<Option<(Span, usize, Route)>, String> {
+        let mut node = self.root;
+        for (i, seg) in route.iter().enumerate() {
+            let next = match seg {
+                Seg::Key(k) => node.get(k),
+                Seg::Index(ix) => node.as_seq().and_then(|s| s.get(*ix)),
+            };
+            let Some(n) = next else { return Ok(None) };
+            let shared = self.shared.iter().any(|(sh, _)| *sh == n.span);
+            match n.origin {
+                Origin::Alias if shared => {
+                    let home = self
+                        .places(n.span)?
+                        .into_iter()
+                        .find(|p| crate::k8s::at(self.root, p).is_some_and(|h| h.origin == Origin::Direct));
+                    let home = home.ok_or("the anchor of an alias is not written in this document")?;
+                    return Ok(Some((n.span, i + 1, home)));
+                }
+                Origin::Direct if shared => return Ok(Some((n.span, i + 1, route[..=i].to_vec()))),
+                _ => {}
+            }
+            node = n;
+        }
+        Ok(None)
+    }
+
+    /// Every place an anchored node stands for: where it is written and each alias. A use through a
+    /// merge key (`<<: *a`) spreads its keys into another mapping: it is no place an edit could
+    /// follow, and makes the anchor one podsec does not edit.
+    fn places(&self, span: Span) -> Result<Vec<Route>, String> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(&Node, Route)> = vec![(self.root, Vec::new())];
+        while let Some((n, route)) = stack.pop() {
+            if n.span == span && matches!(n.origin, Origin::Direct | Origin::Alias) {
+                out.push(route);
+                continue;
+            }
+            if n.origin == Origin::Merge && span.start <= n.span.start && n.span.end <= span.end {
+                return Err("the value is shared through an anchor (&) that a merge key (<<) also uses; podsec does not edit it".into());
+            }
+            match &n.value {
+                Value::Map(entries) => {
+                    for e in entries {
+                        let mut r = route.clone();
+                        r.push(Seg::Key(e.key.clone()));
+                        stack.push((&e.value, r));
+                    }
+                }
+                Value::Seq(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let mut r = route.clone();
+                        r.push(Seg::Index(i));
+                        stack.push((item, r));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     fn entry_of(&self, route: &[Seg]) -> Option<&'a Entry> {
@@ -603,7 +753,7 @@ impl<'a> Editor<'a> {
         }
         if node.flow || (entries.is_empty() && self.text.get(node.span.start..node.span.start + 1) == Some("{")) {
             let body: Vec<String> = new_entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
-            let last = entries.iter().filter(|e| e.value.origin == Origin::Direct).max_by_key(|e| e.key_span.start);
+            let last = entries.iter().filter(|e| self.written_here(node, e)).max_by_key(|e| e.key_span.start);
             return Ok(match last {
                 // One entry per line (pretty-printed JSON, say): new entries get lines of their own.
                 Some(e) if self.text[self.line_start(e.key_span.start)..e.key_span.start].trim().is_empty() => {
@@ -622,7 +772,7 @@ impl<'a> Editor<'a> {
         // Entries written in this mapping: direct ones, and keys whose value is an alias (`image: *img`;
         // the alias token ends its key's line, while the value's span is the anchor's, elsewhere).
         let written: Vec<&Entry> =
-            entries.iter().filter(|e| matches!(e.value.origin, Origin::Direct | Origin::Alias)).collect();
+            entries.iter().filter(|e| self.written_here(node, e) || e.value.origin == Origin::Alias).collect();
         let first = written.iter().min_by_key(|e| e.key_span.start).ok_or("no entry written in this mapping")?;
         let last_end = written.iter().map(|e| self.entry_end(e)).max().unwrap_or(first.key_span.end);
         let indent = self.block_indent(first.key_span.start);

@@ -173,7 +173,7 @@ pub fn check_each(
     src: &Source,
     policy: &Policy,
     limits: &yaml::Limits,
-    mut with_tree: impl FnMut(&Node, &mut [Resource]),
+    mut with_tree: impl FnMut(&yaml::Doc, &mut [Resource]),
 ) -> (Vec<Resource>, Option<usize>, usize) {
     let policy = policy.for_source(src);
     let policy = &*policy;
@@ -183,8 +183,8 @@ pub fn check_each(
     let stream = yaml::parse_each(&src.text, limits, Some(&keep), &mut |doc| {
         let from = resources.len();
         evaluate_root(doc.root.as_ref(), index, policy, &mut resources);
-        if let Ok(root) = &doc.root {
-            with_tree(root, &mut resources[from..]);
+        if doc.root.is_ok() {
+            with_tree(&doc, &mut resources[from..]);
         }
         index += 1;
     });
@@ -202,7 +202,7 @@ pub fn check_streaming(
     src: &Source,
     policy: &Policy,
     limits: &yaml::Limits,
-    mut with_tree: impl FnMut(&Node, &mut [Resource]),
+    mut with_tree: impl FnMut(&yaml::Doc, &mut [Resource]),
     mut emit: impl FnMut(Vec<Resource>),
 ) -> usize {
     let policy = policy.for_source(src);
@@ -213,8 +213,8 @@ pub fn check_streaming(
     let stream = yaml::parse_each(&src.text, limits, Some(&keep), &mut |doc| {
         let mut resources = Vec::new();
         evaluate_root(doc.root.as_ref(), index, policy, &mut resources);
-        if let Ok(root) = &doc.root {
-            with_tree(root, &mut resources);
+        if doc.root.is_ok() {
+            with_tree(&doc, &mut resources);
         }
         locate_with(&mut lines, &src.text, &mut resources);
         index += 1;

@@ -28,6 +28,8 @@ pub struct Row {
     pub change: String,
     /// The fix's own one-line description (for a manual one: why, and what to do).
     pub note: String,
+    /// Why podsec did not write a fix it has (shared YAML, a failed self-check).
+    pub refused: Option<String>,
     /// PSA's `reason (detail)` of the violation.
     pub message: String,
 }
@@ -120,6 +122,7 @@ fn row_of(file: &str, before: &engine::Checked, a: &Applied) -> Row {
         class: a.fix.class,
         change,
         note: a.fix.note.clone(),
+        refused: a.refused.clone(),
         message,
     }
 }
@@ -191,8 +194,10 @@ fn table(out: &mut String, head: &str, rows: impl ExactSizeIterator<Item = Strin
 pub fn render(files: &[FileSection], level: Level, version: PolicyVersion, run_as_user: bool) -> String {
     let applied: Vec<&Row> = files.iter().flat_map(|f| &f.applied).collect();
     let remaining: Vec<&Row> = files.iter().flat_map(|f| &f.remaining).collect();
-    let unsafe_: Vec<&Row> = remaining.iter().copied().filter(|r| r.class == Class::Unsafe).collect();
-    let manual: Vec<&Row> = remaining.iter().copied().filter(|r| r.class != Class::Unsafe).collect();
+    let unsafe_: Vec<&Row> =
+        remaining.iter().copied().filter(|r| r.class == Class::Unsafe && r.refused.is_none()).collect();
+    let manual: Vec<&Row> =
+        remaining.iter().copied().filter(|r| r.class != Class::Unsafe || r.refused.is_some()).collect();
     let errors: Vec<(&str, &String)> =
         files.iter().flat_map(|f| f.errors.iter().map(|e| (f.name.as_str(), e))).collect();
     let changed = files.iter().filter(|f| f.changed).count();
@@ -267,7 +272,10 @@ pub fn render(files: &[FileSection], level: Level, version: PolicyVersion, run_a
                     location(r),
                     cell(&r.resource),
                     code(r.check),
-                    cell(&r.note),
+                    cell(&match &r.refused {
+                        Some(why) => format!("{} (podsec did not write it: {why})", r.note),
+                        None => r.note.clone(),
+                    }),
                     cell(&r.message)
                 )
             }),

@@ -288,13 +288,11 @@ fn style_scenarios_match_snapshots() {
         assert!(result.bugs.is_empty(), "{}: {:?}", path.display(), result.bugs);
         let mut snapshot = unified_diff(&path.display().to_string(), &src.text, &result.text);
         for r in &result.remaining {
-            snapshot.push_str(&format!(
-                "# remains: doc {}: {} [{}]: {}\n",
-                r.doc,
-                r.fix.check,
-                r.fix.class.as_str(),
-                r.fix.note
-            ));
+            let class = match r.remains() {
+                podsec::fix::Remains::Refused(why) => format!("{}, refused: {why}", r.fix.class.as_str()),
+                _ => r.fix.class.as_str().to_string(),
+            };
+            snapshot.push_str(&format!("# remains: doc {}: {} [{class}]: {}\n", r.doc, r.fix.check, r.fix.note));
         }
         let snap_path = PathBuf::from(format!("{}.diff", path.display()));
         if update {
@@ -1320,4 +1318,44 @@ fn style_matrix_is_fixed_to_the_level() {
         cases.len(),
         failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n\n")
     );
+}
+
+/// Several inputs with `--stdout` make one valid stream: each file's text intact, documents kept
+/// apart (a missing final line break, a `---` of the file's own, a `%YAML` directive).
+#[test]
+fn several_inputs_to_stdout_are_one_valid_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: a, image: x}]}"),
+        ("b.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: [{name: b, image: x}]}\n"),
+        ("c.yaml", "--- # own marker\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"),
+        ("d.yaml", "%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    let (code, out, err) = podsec(&[&["fix", "--stdout"], names.as_slice()].concat(), dir.path(), None);
+    assert_eq!(code, 0, "{err}");
+    let stream = yaml::parse_stream(&out, &Limits::default());
+    let got: Vec<String> = stream
+        .docs
+        .iter()
+        .map(|d| {
+            d.root
+                .as_ref()
+                .expect("every document reads")
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Node::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(got, ["a", "b", "c", "d"], "{out}");
+    let (code, _, err) = podsec(&["check", "-"], dir.path(), Some(&out));
+    assert_eq!(code, 0, "the stream passes as a whole: {err}");
+    for (name, text) in &files[2..] {
+        assert!(out.contains(text), "{name} is intact in:\n{out}");
+    }
 }

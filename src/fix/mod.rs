@@ -25,6 +25,30 @@ pub struct Applied {
     pub doc: usize,
     pub item: Option<usize>,
     pub fix: Fix,
+    /// For a fix that remains although it was chosen: why podsec did not write it (the edit would
+    /// reach shared YAML, or the document failed the self-check).
+    pub refused: Option<String>,
+}
+
+/// Why a violation remains after `fix`, for the summary, the Markdown report and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Remains {
+    /// No automatic fix exists (hostPath and other restricted volume types, ...).
+    Manual,
+    /// An unsafe fix exists; it is applied only with `--unsafe-fixes`.
+    NotChosen,
+    /// podsec has a fix but did not write it, for this reason.
+    Refused(String),
+}
+
+impl Applied {
+    pub fn remains(&self) -> Remains {
+        match (&self.refused, self.fix.class) {
+            (Some(why), _) => Remains::Refused(why.clone()),
+            (None, Class::Manual) => Remains::Manual,
+            (None, _) => Remains::NotChosen,
+        }
+    }
 }
 
 /// One changed resource, for `--format json-patch`.
@@ -298,12 +322,12 @@ impl<'a> Stitch<'a> {
 /// A remaining fix as the caller needs it: its class and note, renumbered to document `doc` (its
 /// ops address a text that is gone).
 fn without_ops(a: Applied, doc: usize) -> Applied {
-    Applied { doc, item: a.item, fix: Fix { ops: Vec::new(), ..a.fix } }
+    Applied { doc, fix: Fix { ops: Vec::new(), ..a.fix }, ..a }
 }
 
 /// An applied fix as the CLI needs it: what it fixed, for the counts (no ops, no note).
 fn counted(a: Applied, doc: usize) -> Applied {
-    Applied { doc, item: a.item, fix: Fix { ops: Vec::new(), note: String::new(), ..a.fix } }
+    Applied { doc, fix: Fix { ops: Vec::new(), note: String::new(), ..a.fix }, ..a }
 }
 
 /// Move every span of a verdict by `delta` bytes.
@@ -346,12 +370,12 @@ fn remaining_of(checked: &engine::Checked, policy: &Policy, choice: &Choice, ref
         let Ok(root) = &doc.root else { continue };
         for r in checked.resources.iter().filter(|r| r.doc == doc_index) {
             for fix in workload_fixes(root, r, policy, choice) {
-                if let Some(x) =
-                    refused.iter().find(|x| x.doc == doc_index && x.item == r.item && x.fix.note.starts_with(&fix.note))
-                {
+                if let Some(x) = refused.iter().find(|x| {
+                    x.doc == doc_index && x.item == r.item && x.fix.check == fix.check && x.fix.note == fix.note
+                }) {
                     remaining.push(x.clone());
                 } else {
-                    remaining.push(Applied { doc: doc_index, item: r.item, fix });
+                    remaining.push(Applied { doc: doc_index, item: r.item, fix, refused: None });
                 }
             }
         }
@@ -395,15 +419,9 @@ fn fix_chunk<'c>(
                 continue;
             }
             let editor = Editor::new(&text, root, &doc.shared);
-            let mut lowerable = Vec::new();
-            for (item, fix) in fixes {
-                match editor.lower(&fix.ops) {
-                    Ok(_) => lowerable.push((item, fix)),
-                    Err(why) => {
-                        let note = format!("{} (not applied: {why})", fix.note);
-                        refused.push(Applied { doc: di, item, fix: Fix { class: Class::Manual, note, ..fix } });
-                    }
-                }
+            let (lowerable, not) = split_lowerable(&editor, fixes);
+            for (item, fix, why) in not {
+                refused.push(Applied { doc: di, item, fix, refused: Some(why) });
             }
             // All of the document's fixes are lowered together, so that new keys for one parent
             // are written once. If they conflict, add them one by one: a fix that conflicts
@@ -420,7 +438,7 @@ fn fix_chunk<'c>(
             }
             for (item, fix) in taken {
                 doc_ops[di].extend(fix.ops.iter().cloned());
-                applied.push(Applied { doc: di, item, fix });
+                applied.push(Applied { doc: di, item, fix, refused: None });
             }
             splices.extend(doc_splices);
         }
@@ -449,7 +467,7 @@ fn fix_chunk<'c>(
     let remaining = remaining_of(&after, policy, choice, &refused);
     if bug.is_none() {
         // A chosen fix that did not take effect means the loop did not converge: a podsec bug.
-        if let Some(x) = remaining.iter().find(|x| chosen(&x.fix, choice)) {
+        if let Some(x) = remaining.iter().find(|x| chosen(&x.fix, choice) && x.refused.is_none()) {
             bug = Some(format!("fix for {} did not converge ({})", x.fix.check, x.fix.note));
         }
     }
@@ -458,7 +476,10 @@ fn fix_chunk<'c>(
     let (before, remaining_before) = if bug.is_some() {
         let keep = |kind: &str| policy.reads_kind(kind);
         let again = engine::evaluate_stream(yaml::parse_stream_keeping(chunk, limits, Some(&keep)), policy);
-        let remaining = remaining_of(&again, policy, choice, &[]);
+        let mut remaining = remaining_of(&again, policy, choice, &[]);
+        for x in remaining.iter_mut().filter(|x| chosen(&x.fix, choice)) {
+            x.refused = Some("the document's fixes failed podsec's self-check (the error above)".into());
+        }
         (again.resources, remaining)
     } else {
         Default::default()
@@ -471,6 +492,46 @@ fn fix_chunk<'c>(
 /// the others still fixed) is tested without needing a real podsec bug to trigger it.
 fn injected_fault(chunk: &str) -> bool {
     chunk.contains("podsec-test-fault") && std::env::var_os("PODSEC_TEST_FAULT").is_some_and(|v| v == "self-check")
+}
+
+/// Which of a document's fixes can be written: each is lowered alone; those refused are tried
+/// again together per resource and check, so that the fixes of the containers that share one
+/// anchored value (`securityContext: &hardened`, `*hardened`) are written as one edit at the anchor
+/// when each needs the same change. `check` classifies by the same rule.
+fn split_lowerable(
+    editor: &Editor,
+    fixes: Vec<(Option<usize>, Fix)>,
+) -> (Vec<(Option<usize>, Fix)>, Vec<(Option<usize>, Fix, String)>) {
+    let (mut ok, mut refused) = (Vec::new(), Vec::new());
+    for (item, fix) in fixes {
+        match editor.lower(&fix.ops) {
+            Ok(_) => ok.push((item, fix)),
+            Err(why) => refused.push((item, fix, why)),
+        }
+    }
+    let mut keys: Vec<(Option<usize>, &'static str)> = refused.iter().map(|(i, f, _)| (*i, f.check)).collect();
+    keys.dedup();
+    for key in keys {
+        let group: Vec<usize> = (0..refused.len()).filter(|&j| (refused[j].0, refused[j].1.check) == key).collect();
+        if group.len() < 2 {
+            continue;
+        }
+        let ops: Vec<Op> = group.iter().flat_map(|&j| refused[j].1.ops.iter().cloned()).collect();
+        match editor.lower(&ops) {
+            Ok(_) => {
+                for &j in group.iter().rev() {
+                    let (item, fix, _) = refused.remove(j);
+                    ok.push((item, fix));
+                }
+            }
+            Err(why) => {
+                for &j in &group {
+                    refused[j].2.clone_from(&why);
+                }
+            }
+        }
+    }
+    (ok, refused)
 }
 
 /// Lower a document's fixes when lowering them all at once conflicts: resource by resource (the
@@ -573,14 +634,26 @@ impl OriginalDoc {
 }
 
 /// Give every finding of one document's resources the applicability of its fix (`check` shows it):
-/// the strictest class among the fixes planned for that check; no fix at all is manual.
-pub fn classify(root: &Node, resources: &mut [Resource], policy: &Policy, choice: &Choice) {
+/// the strictest class among the fixes planned for that check; no fix at all is manual; a fix that
+/// `fix` would refuse to write (it is lowered here by the same editor, on the same text: shared
+/// YAML, a value `fix` cannot reach) is `refused`.
+pub fn classify(text: &str, doc: &yaml::Doc, resources: &mut [Resource], policy: &Policy, choice: &Choice) {
+    let Ok(root) = &doc.root else { return };
+    let editor = Editor::new(text, root, &doc.shared);
     for r in resources.iter_mut() {
+        if !matches!(&r.outcome, Outcome::Workload { findings, .. } if !findings.is_empty()) {
+            continue;
+        }
         let fixes = workload_fixes(root, r, policy, choice);
+        let writable: Vec<(Option<usize>, Fix)> =
+            fixes.iter().filter(|x| x.class != Class::Manual).map(|x| (r.item, x.clone())).collect();
+        let (_, refused) = split_lowerable(&editor, writable);
         if let Outcome::Workload { findings, .. } = &mut r.outcome {
             for f in findings.iter_mut() {
-                let class = fixes.iter().filter(|x| x.check == f.check).map(|x| x.class).max().unwrap_or(Class::Manual);
-                f.fix = Some(class.as_str());
+                let mine = || fixes.iter().filter(|x| x.check == f.check);
+                let refused = refused.iter().any(|(_, x, _)| x.check == f.check);
+                let class = mine().map(|x| x.class).max().unwrap_or(Class::Manual);
+                f.fix = Some(if refused { "refused" } else { class.as_str() });
             }
         }
     }

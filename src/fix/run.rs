@@ -27,6 +27,8 @@ struct FileOutcome {
     fixed: usize,
     fixed_resources: usize,
     remaining: Vec<String>,
+    /// How many of `remaining` are manual, need --unsafe-fixes, were refused.
+    remaining_kinds: [usize; 3],
     warnings: Vec<String>,
     /// A `runAsNonRoot: true` was written (the summary warns what the kubelet does with it).
     adds_run_as_non_root: bool,
@@ -89,7 +91,10 @@ pub fn fix(args: FixArgs) -> i32 {
         stderr.push_str(&format!("{e}\n"));
     }
     let (mut fixed, mut resources, mut remaining, mut changed) = (0, 0, 0, 0);
+    let mut kinds = [0usize; 3];
     let mut first_patch = true;
+    // Several inputs to stdout make one stream: (whether a text was written, whether it ended a line).
+    let mut wrote_stream: Option<bool> = None;
     let mut summaries: Vec<(String, Vec<String>)> = Vec::new();
     let mut adds_run_as_non_root = false;
     if args.format == Some(FixFormat::JsonPatch) {
@@ -121,6 +126,9 @@ pub fn fix(args: FixArgs) -> i32 {
             fixed += o.fixed;
             resources += o.fixed_resources;
             remaining += o.remaining.len();
+            for (k, n) in kinds.iter_mut().zip(o.remaining_kinds) {
+                *k += n;
+            }
             changed += usize::from(o.changed);
             adds_run_as_non_root |= o.adds_run_as_non_root;
             for p in &o.patches {
@@ -133,6 +141,7 @@ pub fn fix(args: FixArgs) -> i32 {
             } else if (args.stdout || (write_in_place && o.name == "-"))
                 && let Some(t) = &o.fixed_text
             {
+                let _ = out.write_all(stream_separator(&mut wrote_stream, t).as_bytes());
                 let _ = out.write_all(t.as_bytes());
             }
             if !o.remaining.is_empty() {
@@ -153,19 +162,20 @@ pub fn fix(args: FixArgs) -> i32 {
     let _ = out.flush();
     let verb = if write_in_place { "fixed" } else { "would fix" };
     stderr.push_str(&format!(
-        "podsec: {verb} {fixed} violation{} in {resources} resource{} ({changed} file{} changed) at {}:{}; {remaining} remain{}\n",
+        "podsec: {verb} {fixed} violation{} in {resources} resource{} ({changed} file{} changed) at {}:{}; {remaining} remain{}{}\n",
         if fixed == 1 { "" } else { "s" },
         if resources == 1 { "" } else { "s" },
         if changed == 1 { "" } else { "s" },
         policy.level,
         policy.version,
         if remaining == 1 { "s" } else { "" },
+        remaining_breakdown(kinds),
     ));
     // The remaining fixes are written straight out (on a large stream they are many), then the notes.
     let mut err = crate::app::Output::new(std::io::BufWriter::new(std::io::stderr().lock()));
     let _ = err.write_all(stderr.as_bytes());
     stderr.clear();
-    let any_unsafe = summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("[unsafe]")));
+    let any_unsafe = summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("needs --unsafe-fixes]")));
     for (name, lines) in summaries {
         for r in lines {
             let _ = writeln!(err, "  {name}: {r}");
@@ -212,6 +222,7 @@ fn fix_file(
         fixed: 0,
         fixed_resources: 0,
         remaining: Vec::new(),
+        remaining_kinds: [0; 3],
         warnings: Vec::new(),
         adds_run_as_non_root: false,
         markdown: None,
@@ -259,14 +270,17 @@ fn fix_file(
     // Each remaining fix becomes its summary line and is dropped (a large stream has many).
     for r in std::mem::take(&mut result.remaining) {
         let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
-        let verb = if r.fix.class == super::Class::Manual { "" } else { "would " };
-        out.remaining.push(format!(
-            "doc {}{item}: {} [{}]: {verb}{}",
-            r.doc,
-            r.fix.check,
-            r.fix.class.as_str(),
-            r.fix.note
-        ));
+        let (tag, verb) = match r.remains() {
+            super::Remains::Manual => ("manual".to_string(), ""),
+            super::Remains::NotChosen => (format!("{}: needs --unsafe-fixes", r.fix.class.as_str()), "would "),
+            super::Remains::Refused(why) => (format!("{}: refused: {why}", r.fix.class.as_str()), "would "),
+        };
+        match r.remains() {
+            super::Remains::Manual => out.remaining_kinds[0] += 1,
+            super::Remains::NotChosen => out.remaining_kinds[1] += 1,
+            super::Remains::Refused(_) => out.remaining_kinds[2] += 1,
+        }
+        out.remaining.push(format!("doc {}{item}: {} [{tag}]: {verb}{}", r.doc, r.fix.check, r.fix.note));
     }
     out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.check == "runAsNonRoot");
     for p in result.patches.iter().filter(|_| want_patches) {
@@ -451,6 +465,40 @@ fn replace(path: &Path, bytes: &[u8], read: Option<&input::Fingerprint>) -> std:
     saved.push(".podsec-before");
     std::fs::write(&saved, &before)?;
     Err(std::io::Error::other(ChangedUnderneath { saved: Some(saved.into()) }))
+}
+
+/// ` (1 manual, 2 need --unsafe-fixes, 1 refused by podsec)`, naming only the kinds there are.
+fn remaining_breakdown([manual, unchosen, refused]: [usize; 3]) -> String {
+    let parts: Vec<String> = [
+        (manual, "manual".to_string()),
+        (unchosen, format!("need{} --unsafe-fixes", if unchosen == 1 { "s" } else { "" })),
+        (refused, "refused by podsec".to_string()),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+}
+
+/// What goes between the texts of several inputs written to stdout, so that they stay one valid
+/// stream with every file's documents apart (`kubectl apply -f -`, `podsec check -`): a line break if
+/// the previous text did not end with one, then `---` (or `...`, which ends a document, before a
+/// text that starts with a `%` directive), unless the next text starts with its own `---`.
+fn stream_separator(wrote: &mut Option<bool>, next: &str) -> &'static str {
+    let previous = wrote.replace(crate::yaml::lines::ends_with_break(next) || next.is_empty());
+    let Some(ended_line) = previous else { return "" };
+    let body = next.trim_start_matches('\u{feff}');
+    let starts_document =
+        body.strip_prefix("---").is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '\n', '\r']));
+    match (ended_line, starts_document, body.starts_with('%')) {
+        (true, true, _) => "",
+        (false, true, _) => "\n",
+        (true, false, false) => "---\n",
+        (false, false, false) => "\n---\n",
+        (true, false, true) => "...\n",
+        (false, false, true) => "\n...\n",
+    }
 }
 
 /// A unified diff with `a/` and `b/` headers, as `git apply` takes it.
