@@ -119,7 +119,9 @@ fn main() {
     // What `podsec check` does per file: each document checked and its fixes classified, then its
     // tree dropped.
     let check = |s: &Source| {
-        engine::check_each(s, &policy, &limits, |root, rs| podsec::fix::classify(root, rs, &policy, &choice)).0.len()
+        engine::check_each(s, &policy, &limits, |doc, rs| podsec::fix::classify(&s.text, doc, rs, &policy, &choice))
+            .0
+            .len()
     };
     // What `podsec fix` does per file (safe fixes): plan, edit, re-parse, re-check, self-check.
     let fix = |s: &Source| podsec::fix::fix_source(s, &policy, &choice, &limits).applied.len();
@@ -325,7 +327,9 @@ fn single_stream(sources: &[Source], policy: &Policy, limits: &Limits, runs: usi
         let (stream, parts) = stream_of(sources, mb * 1_000_000);
         let size = stream.text.len() as f64 / MB;
         let check = |s: &Source| {
-            engine::check_each(s, policy, limits, |root, rs| podsec::fix::classify(root, rs, policy, &choice)).0.len()
+            engine::check_each(s, policy, limits, |doc, rs| podsec::fix::classify(&s.text, doc, rs, policy, &choice))
+                .0
+                .len()
         };
         let fix = |s: &Source| podsec::fix::fix_source(s, policy, &choice, limits).applied.len();
         let mut cases: Vec<Case> = vec![

@@ -496,12 +496,14 @@ fn injected_fault(chunk: &str) -> bool {
 
 /// A fix and the List item of its resource.
 type ItemFix = (Option<usize>, Fix);
+/// A fix that cannot be written, with the reason.
+type RefusedFix = (Option<usize>, Fix, String);
 
 /// Which of a document's fixes can be written: each is lowered alone; those refused are tried
 /// again together per resource and check, so that the fixes of the containers that share one
 /// anchored value (`securityContext: &hardened`, `*hardened`) are written as one edit at the anchor
 /// when each needs the same change. `check` classifies by the same rule.
-fn split_lowerable(editor: &Editor, fixes: Vec<ItemFix>) -> (Vec<ItemFix>, Vec<(Option<usize>, Fix, String)>) {
+fn split_lowerable(editor: &Editor, fixes: Vec<ItemFix>) -> (Vec<ItemFix>, Vec<RefusedFix>) {
     let (mut ok, mut refused) = (Vec::new(), Vec::new());
     for (item, fix) in fixes {
         match editor.lower(&fix.ops) {
