@@ -1359,3 +1359,15 @@ fn several_inputs_to_stdout_are_one_valid_stream() {
         assert!(out.contains(text), "{name} is intact in:\n{out}");
     }
 }
+
+/// The fix planner reads the checks' own predicates: a null AppArmor annotation, which PSA reads
+/// as `""` and allows, is left alone (the planner once had its own copy of the test and rewrote it).
+#[test]
+fn planner_and_checks_agree_on_a_null_apparmor_annotation() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: null\n    container.apparmor.security.beta.kubernetes.io/b: unconfined\nspec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: x\n";
+    let src = Source { name: "p.yaml".into(), text: text.into(), ..Default::default() };
+    let result = fix(&src, &policy("baseline", "latest"), true);
+    assert!(result.bugs.is_empty(), "{:?}", result.bugs);
+    assert!(result.text.contains("/a: null\n"), "the allowed null stays:\n{}", result.text);
+    assert!(result.text.contains("/b: runtime/default\n"), "the forbidden one is fixed:\n{}", result.text);
+}

@@ -1,5 +1,7 @@
 //! `appArmorProfile` (baseline): no unconfined or unknown AppArmor profile, in fields or annotations.
 
+use crate::yaml::{Node, Span};
+
 use super::{
     CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, go_quote, join_quote, plural, sorted,
 };
@@ -16,15 +18,19 @@ fn allowed_annotation(value: &str) -> bool {
     value.is_empty() || value == "runtime/default" || value.starts_with("localhost/")
 }
 
+/// The annotations that are not allowed (the fix planner rewrites exactly these). A null value
+/// reads as `""`, which is allowed.
+pub(super) fn bad_annotations(meta: Option<&Node>) -> impl Iterator<Item = (&str, &str, Span)> {
+    annotations(meta).filter(|(key, value, _)| key.starts_with(ANNOTATION_PREFIX) && !allowed_annotation(value))
+}
+
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let (setters, bad_types) = bad_profile_types(pod.spec, "appArmorProfile");
     let mut bad_annotations = Vec::new();
     let mut span = setters.span;
-    for (key, value, value_span) in annotations(pod.meta) {
-        if key.starts_with(ANNOTATION_PREFIX) && !allowed_annotation(value) {
-            bad_annotations.push(format!("{key}={}", go_quote(value)));
-            span.get_or_insert(value_span);
-        }
+    for (key, value, value_span) in self::bad_annotations(pod.meta) {
+        bad_annotations.push(format!("{key}={}", go_quote(value)));
+        span.get_or_insert(value_span);
     }
     let span = span?;
 

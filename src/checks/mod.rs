@@ -482,6 +482,21 @@ pub fn baseline_capability_allowed(capability: &str) -> bool {
     capabilities_baseline::allowed(capability)
 }
 
+/// Whether a seccomp or AppArmor profile `type` is allowed (`RuntimeDefault`, `Localhost`).
+pub fn profile_type_allowed(profile_type: &str) -> bool {
+    allowed_profile_type(profile_type)
+}
+
+/// The keys of the AppArmor annotations the `appArmorProfile` check rejects.
+pub fn bad_app_armor_annotations(meta: Option<&Node>) -> Vec<String> {
+    app_armor_profile::bad_annotations(meta).map(|(k, ..)| k.to_owned()).collect()
+}
+
+/// The keys of the seccomp annotations the v1.0 `seccompProfile_baseline` check rejects.
+pub fn bad_seccomp_annotations(meta: Option<&Node>, spec: &Node) -> Vec<String> {
+    seccomp_profile_baseline::bad_annotations(meta, spec).into_iter().map(|(k, ..)| k.to_owned()).collect()
+}
+
 /// Whether a sysctl name is allowed at policy minor `minor`.
 pub fn sysctl_allowed(minor: u32, name: &str) -> bool {
     sysctls::allowed(minor, name)

@@ -1,6 +1,8 @@
 //! `seccompProfile_baseline` (baseline): no unconfined seccomp profile (annotations before 1.19,
 //! fields from 1.19).
 
+use crate::yaml::{Node, Span};
+
 use super::{
     CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, containers, go_quote, name, plural,
     seccomp_types_detail, sorted,
@@ -29,19 +31,23 @@ fn allowed_annotation(value: &str) -> bool {
     value == "runtime/default" || value == "docker/default" || value.starts_with("localhost/")
 }
 
+/// The v1.0 annotations that are not allowed: the pod annotation, and the container annotations
+/// of containers that exist (the fix planner rewrites exactly these).
+pub(super) fn bad_annotations<'a>(meta: Option<&'a Node>, spec: &'a Node) -> Vec<(&'a str, &'a str, Span)> {
+    let pod_annotation = annotations(meta).find(|(key, ..)| *key == POD_ANNOTATION);
+    let container_annotations = containers(spec).filter_map(|c| {
+        annotations(meta).find(|(key, ..)| key.strip_prefix(CONTAINER_ANNOTATION_PREFIX) == Some(name(c)))
+    });
+    pod_annotation.into_iter().chain(container_annotations).filter(|(_, value, _)| !allowed_annotation(value)).collect()
+}
+
 /// v1.0: the pod annotation, and the container annotations of containers that exist.
 fn annotations_1_0(pod: &PodView<'_>) -> Option<Violation> {
-    let pod_annotation = annotations(pod.meta).find(|(key, ..)| *key == POD_ANNOTATION);
-    let container_annotations = containers(pod.spec).filter_map(|c| {
-        annotations(pod.meta).find(|(key, ..)| key.strip_prefix(CONTAINER_ANNOTATION_PREFIX) == Some(name(c)))
-    });
     let mut bad = Vec::new();
     let mut span = None;
-    for (key, value, at) in pod_annotation.into_iter().chain(container_annotations) {
-        if !allowed_annotation(value) {
-            bad.push(format!("{key}={}", go_quote(value)));
-            span.get_or_insert(at);
-        }
+    for (key, value, at) in bad_annotations(pod.meta, pod.spec) {
+        bad.push(format!("{key}={}", go_quote(value)));
+        span.get_or_insert(at);
     }
     let span = span?;
     let bad = sorted(bad);

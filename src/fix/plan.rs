@@ -200,8 +200,6 @@ fn run_as_non_root(c: &mut Ctx) {
     }
 }
 
-const SECCOMP_OK: [&str; 2] = ["RuntimeDefault", "Localhost"];
-
 /// Point an existing profile object at RuntimeDefault (dropping a `localhostProfile` that only
 /// `Localhost` may carry).
 fn fix_profile(c: &mut Ctx, id: &'static str, base: Route, profile: &Node, who: &str, value: &str) {
@@ -223,7 +221,7 @@ fn seccomp(c: &mut Ctx, restricted: bool) {
         return;
     }
     let pod = c.spec.path(&["securityContext", "seccompProfile"]);
-    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(|t| SECCOMP_OK.contains(&t));
+    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(checks::profile_type_allowed);
     if let Some(p) = pod.filter(|p| !valid(p)) {
         let base = c.at(&["securityContext", "seccompProfile"]);
         fix_profile(c, id, base, p, "pod securityContext.seccompProfile", "RuntimeDefault");
@@ -261,20 +259,7 @@ fn seccomp(c: &mut Ctx, restricted: bool) {
 /// Policy versions before 1.19 read the seccomp annotations.
 fn seccomp_annotations(c: &mut Ctx) {
     const ID: &str = "seccompProfile_baseline";
-    let ok = |v: &str| v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
-    let names: Vec<String> = c.containers().map(|(_, _, n)| n.to_owned()).collect();
-    let Some(ann) = c.meta.and_then(|m| m.field("annotations")).and_then(Node::as_map) else { return };
-    let bad: Vec<String> = ann
-        .iter()
-        .filter(|e| {
-            e.key == "seccomp.security.alpha.kubernetes.io/pod"
-                || e.key
-                    .strip_prefix("container.seccomp.security.alpha.kubernetes.io/")
-                    .is_some_and(|n| names.iter().any(|x| x == n))
-        })
-        .filter(|e| !e.value.as_str().is_some_and(ok))
-        .map(|e| e.key.clone())
-        .collect();
+    let bad = checks::bad_seccomp_annotations(c.meta, c.spec);
     annotations_to_runtime_default(c, ID, bad);
 }
 
@@ -514,7 +499,7 @@ fn se_linux(c: &mut Ctx) {
 
 fn app_armor(c: &mut Ctx) {
     const ID: &str = "appArmorProfile";
-    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(|t| SECCOMP_OK.contains(&t));
+    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(checks::profile_type_allowed);
     if let Some(p) = c.spec.path(&["securityContext", "appArmorProfile"]).filter(|p| !valid(p)) {
         let base = c.at(&["securityContext", "appArmorProfile"]);
         fix_profile(c, ID, base, p, "pod securityContext.appArmorProfile", "RuntimeDefault");
@@ -535,19 +520,7 @@ fn app_armor(c: &mut Ctx) {
             "RuntimeDefault",
         );
     }
-    const PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
-    let ok = |v: &str| v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
-    let bad: Vec<String> = c
-        .meta
-        .and_then(|m| m.field("annotations"))
-        .and_then(Node::as_map)
-        .map(|a| {
-            a.iter()
-                .filter(|e| e.key.starts_with(PREFIX) && !e.value.as_str().is_some_and(ok))
-                .map(|e| e.key.clone())
-                .collect()
-        })
-        .unwrap_or_default();
+    let bad = checks::bad_app_armor_annotations(c.meta);
     annotations_to_runtime_default(c, ID, bad);
 }
 
