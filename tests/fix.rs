@@ -206,6 +206,33 @@ fn corpus_is_fixed_minimally() {
             if comments(&src.text) != comments(&result.text) {
                 failures.push(format!("{here}: comment lines changed"));
             }
+            // Inline comments (`value # note`, inside sequence items too) stay, or go with their line
+            // when the fix removes that line.
+            let inline = |t: &str| {
+                let mut v: Vec<String> = t
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with('#'))
+                    .filter_map(|l| l.find(" #").map(|i| l[i..].trim_end().to_owned()))
+                    .collect();
+                v.sort();
+                v
+            };
+            let (mut before_inline, after_inline) = (inline(&src.text), inline(&result.text));
+            for c in &after_inline {
+                if let Some(i) = before_inline.iter().position(|b| b == c) {
+                    before_inline.remove(i);
+                }
+            }
+            let removed_lines: Vec<&str> = similar::TextDiff::from_lines(&src.text, &result.text)
+                .iter_all_changes()
+                .filter(|c| c.tag() == similar::ChangeTag::Delete)
+                .map(|c| c.value())
+                .collect::<Vec<_>>();
+            for lost in before_inline {
+                if !removed_lines.iter().any(|l| l.trim_end().ends_with(&lost)) {
+                    failures.push(format!("{here}: an inline comment was lost: {lost:?}"));
+                }
+            }
             // Lines: only those holding a changed value are rewritten or removed.
             let stream = yaml::parse_stream(&src.text, &Limits::default());
             let idx = LineIndex::new(&src.text);
