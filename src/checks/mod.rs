@@ -482,6 +482,21 @@ pub fn baseline_capability_allowed(capability: &str) -> bool {
     capabilities_baseline::allowed(capability)
 }
 
+/// `spec.os.name == "windows"`: the pod is exempt from some restricted checks from v1.25.
+pub fn windows_pod(spec: &Node) -> bool {
+    is_windows(spec)
+}
+
+/// `spec.hostUsers: false`: the pod is exempt from some checks from v1.35.
+pub fn user_namespace_pod(spec: &Node) -> bool {
+    host_users_false(spec)
+}
+
+/// The volume sources the `restrictedVolumes` check allows.
+pub fn allowed_volume_types() -> &'static [&'static str] {
+    &restricted_volumes::ALLOWED
+}
+
 /// Whether a seccomp or AppArmor profile `type` is allowed (`RuntimeDefault`, `Localhost`).
 pub fn profile_type_allowed(profile_type: &str) -> bool {
     allowed_profile_type(profile_type)

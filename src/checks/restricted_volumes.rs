@@ -15,7 +15,7 @@ pub(super) const INFO: CheckInfo = CheckInfo {
 };
 
 /// Volume sources that are allowed (a volume with any of them is allowed, whatever else it has).
-const ALLOWED: [&str; 9] = [
+pub(super) const ALLOWED: [&str; 9] = [
     "configMap",
     "csi",
     "downwardAPI",

@@ -84,11 +84,11 @@ impl<'a> Ctx<'a> {
     }
 
     fn windows(&self) -> bool {
-        self.minor >= 25 && self.spec.path(&["os", "name"]).and_then(Node::as_str) == Some("windows")
+        self.minor >= 25 && checks::windows_pod(self.spec)
     }
 
     fn user_namespaced(&self) -> bool {
-        self.minor >= 35 && self.spec.field("hostUsers").and_then(Node::as_bool) == Some(false)
+        self.minor >= 35 && checks::user_namespace_pod(self.spec)
     }
 }
 
@@ -578,7 +578,10 @@ fn volumes(c: &mut Ctx, id: &'static str) {
         id,
         Class::Manual,
         Vec::new(),
-        "replace the volume with an allowed type (configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret); podsec cannot choose the storage for you".into(),
+        format!(
+            "replace the volume with an allowed type ({}); podsec cannot choose the storage for you",
+            checks::allowed_volume_types().join(", ")
+        ),
     );
 }
 
