@@ -1398,3 +1398,25 @@ fn planner_and_checks_agree_on_a_null_apparmor_annotation() {
     assert!(result.text.contains("/a: null\n"), "the allowed null stays:\n{}", result.text);
     assert!(result.text.contains("/b: runtime/default\n"), "the forbidden one is fixed:\n{}", result.text);
 }
+
+/// Old Mac line endings (`\r` alone) are line breaks to YAML: `check` reports each finding on its
+/// own line (not all on line 1), and `fix` writes its lines with `\r` too.
+#[test]
+fn cr_only_line_breaks_are_lines() {
+    let text = "apiVersion: v1\rkind: Pod\rmetadata:\r  name: a\rspec:\r  containers:\r  - name: a\r    image: x\r    securityContext:\r      privileged: true\r";
+    let src = Source { name: "cr.yaml".into(), text: text.into(), ..Default::default() };
+    let checked = podsec::engine::check_source(&src, &policy("baseline", "latest"), &Limits::default());
+    let lines: Vec<usize> = checked
+        .resources
+        .iter()
+        .flat_map(|r| match &r.outcome {
+            Outcome::Workload { findings, .. } => findings.iter().map(|f| f.pos.line).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(lines, [10], "privileged is on line 10");
+    let result = fix(&src, &policy("restricted", "latest"), true);
+    assert!(result.bugs.is_empty(), "{:?}", result.bugs);
+    assert!(!result.text.contains('\n'), "only CR line breaks are written: {:?}", result.text);
+    assert!(result.text.contains("privileged: false\r"), "{:?}", result.text);
+}
