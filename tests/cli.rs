@@ -1320,3 +1320,20 @@ fn a_large_file_streams_the_same_results() {
         assert_eq!(a.stderr.replace("big.yaml", "whole.yaml"), b.stderr, "{format}");
     }
 }
+
+/// `podsec explain` covers every check `check` can print, PSA's and podsec's own, each with its source.
+#[test]
+fn explain_covers_every_check_with_its_source() {
+    let list = Command::new(BIN).arg("explain").output().unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(list.lines().any(|l| l.starts_with("privileged ") && l.ends_with("Pod Security Admission")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with("automountServiceAccountToken ") && l.ends_with("podsec")), "{list}");
+    for id in ["privileged", "automountServiceAccountToken"] {
+        let page = Command::new(BIN).args(["explain", id]).output().unwrap();
+        assert_eq!(page.status.code(), Some(0), "{id}");
+        assert!(String::from_utf8_lossy(&page.stdout).starts_with(&format!("# `{id}`")), "{id}");
+    }
+    let unknown = Command::new(BIN).args(["explain", "nope"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
