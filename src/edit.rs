@@ -137,6 +137,8 @@ pub struct Editor<'a> {
     /// Layout found under a node (by its address and which layout), so that the search from each
     /// edit up through its ancestors looks at every subtree once, however many edits there are.
     layouts: std::cell::RefCell<std::collections::HashMap<(usize, bool), Option<usize>>>,
+    /// The places each shared anchor stands for (a walk of the tree, once per anchor).
+    places: std::cell::RefCell<std::collections::HashMap<(usize, usize), Places>>,
 }
 
 /// Where a block scalar's header is: its `|`/`>` at `at`, its indicators up to `end`, and the start
@@ -148,6 +150,9 @@ struct BlockHeader {
     strip: bool,
     comment: Option<usize>,
 }
+
+/// The routes an anchored node stands for, or why an edit must not follow them.
+type Places = Result<Vec<Route>, String>;
 
 /// Pending insertions, grouped by the existing node they go into.
 struct Pending {
@@ -163,7 +168,7 @@ impl<'a> Editor<'a> {
                 .as_map()
                 .and_then(|m| m.first())
                 .is_some_and(|e| text.as_bytes().get(e.key_span.start) == Some(&b'"'));
-        Editor { text, root, shared, eol, json, layouts: Default::default() }
+        Editor { text, root, shared, eol, json, layouts: Default::default(), places: Default::default() }
     }
 
     fn col(&self, pos: usize) -> usize {
@@ -268,6 +273,12 @@ impl<'a> Editor<'a> {
             match (&op.kind, rest.is_empty()) {
                 (OpKind::Set(v), true) => splices.push(self.replace_scalar(existing, &op.route, v)?),
                 (OpKind::Remove, true) => {
+                    if self.entry_of(&op.route).is_some_and(|e| e.value.origin == Origin::Merge) {
+                        return Err(format!(
+                            "`{}` comes from a merge key (<<); removing it there is not written by podsec",
+                            crate::k8s::pointer(&op.route)
+                        ));
+                    }
                     if self.entry_of(&op.route).is_some_and(|e| e.dup) {
                         return Err(format!(
                             "`{}` is written more than once in its mapping (the last one counts); removing one would bring back another",
@@ -443,6 +454,13 @@ impl<'a> Editor<'a> {
                 None => out.push(op.clone()),
                 Some((span, place_len, home)) => {
                     let rest = op.route[place_len..].to_vec();
+                    if rest.is_empty() && op.kind == OpKind::Remove {
+                        // Removing the anchored value itself would leave its aliases pointing nowhere.
+                        return Err(format!(
+                            "`{}` is shared through an anchor (&); removing it would leave its aliases (*) undefined",
+                            crate::k8s::pointer(&op.route)
+                        ));
+                    }
                     touched.push((span, op.route[..place_len].to_vec(), rest.clone(), &op.kind));
                     let mut route = home;
                     route.extend(rest);
@@ -514,6 +532,16 @@ impl<'a> Editor<'a> {
     /// merge key (`<<: *a`) spreads its keys into another mapping: it is no place an edit could
     /// follow, and makes the anchor one podsec does not edit.
     fn places(&self, span: Span) -> Result<Vec<Route>, String> {
+        let key = (span.start, span.end);
+        if let Some(found) = self.places.borrow().get(&key) {
+            return found.clone();
+        }
+        let found = self.find_places(span);
+        self.places.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn find_places(&self, span: Span) -> Result<Vec<Route>, String> {
         let mut out = Vec::new();
         let mut stack: Vec<(&Node, Route)> = vec![(self.root, Vec::new())];
         while let Some((n, route)) = stack.pop() {
@@ -581,7 +609,9 @@ impl<'a> Editor<'a> {
         let line_end = self.text.get(..content)?.trim_end().len();
         let ls = self.line_start(line_end);
         let line = &self.text[ls..line_end];
-        line.rmatch_indices(['|', '>']).find_map(|(i, _)| {
+        // The first `|`/`>` followed only by indicators and an optional comment (a later one may
+        // sit in that comment).
+        line.match_indices(['|', '>']).find_map(|(i, _)| {
             let rest = &line[i + 1..];
             let ind = rest.len() - rest.trim_start_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit()).len();
             let after = &rest[ind..];
@@ -733,6 +763,15 @@ impl<'a> Editor<'a> {
     /// Where an entry of a flow mapping ends: an empty value (`{x: }`) ends right after its colon
     /// (its span is at the colon).
     fn flow_entry_end(&self, e: &Entry) -> usize {
+        if e.value.origin == Origin::Alias {
+            // `{runAsUser: *root}`: the alias token after the colon (the value's span is the anchor's).
+            let from = self.colon_of(e).map_or(e.key_span.end, |c| c + 1);
+            let rest = &self.text[from..];
+            let token = rest.trim_start_matches([' ', '\t']);
+            let start = from + (rest.len() - token.len());
+            let len = token.find([' ', '\t', ',', '}', ']', '\n', '\r', '#']).unwrap_or(token.len());
+            return start + len;
+        }
         if e.value.span.start == e.value.span.end && e.value.is_null() {
             self.colon_of(e).map_or(e.key_span.end, |c| c + 1).max(e.value.span.end)
         } else {
@@ -753,7 +792,10 @@ impl<'a> Editor<'a> {
         }
         if node.flow || (entries.is_empty() && self.text.get(node.span.start..node.span.start + 1) == Some("{")) {
             let body: Vec<String> = new_entries.iter().map(|(k, v)| self.flow_entry(k, v, json)).collect();
-            let last = entries.iter().filter(|e| self.written_here(node, e)).max_by_key(|e| e.key_span.start);
+            let last = entries
+                .iter()
+                .filter(|e| self.written_here(node, e) || e.value.origin == Origin::Alias)
+                .max_by_key(|e| e.key_span.start);
             return Ok(match last {
                 // One entry per line (pretty-printed JSON, say): new entries get lines of their own.
                 Some(e) if self.text[self.line_start(e.key_span.start)..e.key_span.start].trim().is_empty() => {
@@ -868,10 +910,30 @@ impl<'a> Editor<'a> {
         }
     }
 
+    /// Past the node properties (`&anchor`, `!tag`) that follow `from` on its line (`from` when none).
+    fn after_properties(&self, from: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let (mut at, mut end) = (from, from);
+        loop {
+            while matches!(bytes.get(at), Some(b' ' | b'\t')) {
+                at += 1;
+            }
+            if !matches!(bytes.get(at), Some(b'&' | b'!')) {
+                return end;
+            }
+            while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+                at += 1;
+            }
+            end = at;
+        }
+    }
+
     /// A tag (`!!null`, `!custom`) among the node properties in `from..to` (after a key's colon,
     /// before its value): its range.
     fn tag_between(&self, from: usize, to: usize) -> Option<(usize, usize)> {
         let props = self.text.get(from..to)?;
+        let props = &props[..lines::line_end(props, 0)];
+        let props = props.find(" #").map_or(props, |i| &props[..i]);
         let mut at = 0;
         for token in props.split([' ', '\t']) {
             if token.starts_with('!') {
@@ -972,6 +1034,10 @@ impl<'a> Editor<'a> {
             });
         }
         let last = items.last().ok_or("empty block sequence")?;
+        if last.origin != Origin::Direct {
+            // `- *raw`: its span is the anchor's, elsewhere; the item's own line is unknown.
+            return Err("the sequence ends with an alias (*); podsec does not append after it".into());
+        }
         let dash_col = self.col(self.dash_of(last).unwrap_or(seq.span.start));
         let at = self.after_deeper_comments(self.line_end(self.node_end(last)), dash_col);
         Ok(Splice::new(at, at, format!("{}{}- {item}", self.eol, " ".repeat(dash_col))))
@@ -1042,8 +1108,9 @@ impl<'a> Editor<'a> {
             if first_line <= colon {
                 return Err("internal: a block collection on its key's line".into());
             }
+            let at = self.after_properties(colon + 1);
             return Ok(vec![
-                Splice::new(colon + 1, colon + 1, format!(" {empty}")),
+                Splice::new(at, at, format!(" {empty}")),
                 Splice::new(first_line, self.next_line(parent.span.end), String::new()),
             ]);
         }

@@ -548,14 +548,32 @@ fn lower_incrementally(editor: &Editor, fixes: Vec<(Option<usize>, Fix)>) -> (Ve
         }
     }
     let ops_of = |fixes: &[Fix]| fixes.iter().flat_map(|f| f.ops.iter().cloned()).collect::<Vec<Op>>();
+    // Fixes are added a check at a time (the fixes of one check for containers that share an anchor
+    // are written together, or not at all), then one at a time within a check that conflicts.
     let grow = |base: &[Op], fixes: Vec<Fix>| {
         let (mut ops, mut kept) = (base.to_vec(), Vec::new());
+        let mut units: Vec<Vec<Fix>> = Vec::new();
         for fix in fixes {
+            match units.iter_mut().find(|u| u[0].check == fix.check) {
+                Some(u) => u.push(fix),
+                None => units.push(vec![fix]),
+            }
+        }
+        for unit in units {
             let mut trial = ops.clone();
-            trial.extend(fix.ops.iter().cloned());
+            trial.extend(unit.iter().flat_map(|f| f.ops.iter().cloned()));
             if editor.lower(&trial).is_ok() {
                 ops = trial;
-                kept.push(fix);
+                kept.extend(unit);
+                continue;
+            }
+            for fix in unit {
+                let mut trial = ops.clone();
+                trial.extend(fix.ops.iter().cloned());
+                if editor.lower(&trial).is_ok() {
+                    ops = trial;
+                    kept.push(fix);
+                }
             }
         }
         kept
