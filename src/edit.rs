@@ -703,7 +703,10 @@ impl<'a> Editor<'a> {
             return None;
         }
         let leaf = self.last_leaf(self.root);
-        if !matches!(leaf.value, Value::String(_, Style::Literal | Style::Folded)) || leaf.span.end != len {
+        // The content runs to the end of the text (trailing spaces on its last line are content too).
+        if !matches!(leaf.value, Value::String(_, Style::Literal | Style::Folded))
+            || self.line_end(leaf.span.end) != len
+        {
             return None;
         }
         let h = self.block_header(leaf.span.start)?;
@@ -741,6 +744,10 @@ impl<'a> Editor<'a> {
     fn insert(&self, target: &[Seg], content: New) -> Result<Vec<Splice>, String> {
         let node = crate::k8s::at(self.root, target).ok_or("internal: insertion target vanished")?;
         let New::Map(new_entries) = content else { return Err("internal: insertion is not a mapping".into()) };
+        if !matches!(node.value, Value::Map(_)) || new_entries.is_empty() {
+            // A null sequence item (`- # nothing here`) to write a mapping into, say.
+            return Err(format!("`{}` is not a mapping podsec can write into", crate::k8s::pointer(target)));
+        }
         // Null entries (`securityContext:`, `{allowPrivilegeEscalation: null}`) are filled where they
         // are; the other new entries go after the mapping's last entry, all in this one round.
         let (fills, fresh): (Vec<_>, Vec<_>) = new_entries.into_iter().partition(|(k, _)| node.entry(k).is_some());

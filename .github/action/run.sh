@@ -81,7 +81,8 @@ code=0
 [ "$code" -le 2 ] || die "podsec fix failed (exit $code): $(cat "$tmp/fix.err")"
 summary=$(grep -E '^podsec: (would fix|fixed) ' "$tmp/fix.err" | tail -n 1 || true)
 fixed=$(sed -E -n 's/^podsec: (would fix|fixed) ([0-9]+) violation.*/\2/p' <<<"$summary")
-remaining=$(sed -E -n 's/.*; ([0-9]+) remains?$/\1/p' <<<"$summary")
+# "; 4 remain (1 manual, 3 need --unsafe-fixes)": the count, with or without its breakdown.
+remaining=$(sed -E -n 's/.*; ([0-9]+) remains?( \(.*\))?$/\1/p' <<<"$summary")
 files_changed=$(sed -E -n 's/.*\(([0-9]+) files? changed\).*/\1/p' <<<"$summary")
 cat "$body" >>"${GITHUB_STEP_SUMMARY:-/dev/null}"
 

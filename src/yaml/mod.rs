@@ -282,6 +282,8 @@ struct Builder<'l> {
     src: &'l str,
     limits: &'l Limits,
     doc_start: usize,
+    /// Where the document's first node event starts (a block sequence's first `-`).
+    first_event: Option<usize>,
     stack: Vec<Frame>,
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
@@ -320,6 +322,7 @@ impl<'l> Builder<'l> {
             src,
             limits,
             doc_start,
+            first_event: None,
             stack: Vec::new(),
             root: None,
             anchors: HashMap::new(),
@@ -341,6 +344,9 @@ impl<'l> Builder<'l> {
     fn event(&mut self, event: Event, range: std::ops::Range<usize>) {
         if self.error.is_some() {
             return;
+        }
+        if matches!(event, Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(..)) {
+            self.first_event.get_or_insert(range.start);
         }
         if self.skim.is_some() {
             return self.skim_event(event, range);
@@ -660,7 +666,7 @@ impl<'l> Builder<'l> {
     }
 
     fn finish(self) -> Option<Doc> {
-        let Builder { src, root, error, shared, doc_start, .. } = self;
+        let Builder { src, root, error, shared, doc_start, first_event, .. } = self;
         if let Some(error) = error {
             return Some(Doc { start: doc_start, end: error.offset, root: Err(error), shared });
         }
@@ -679,6 +685,11 @@ impl<'l> Builder<'l> {
             }
             _ => root.span.start,
         };
+        // A collection's span starts at its first item's content, which for an empty block scalar is
+        // lines below the `-`: the document starts at its first node event.
+        let start = first_event.map_or(start, |f| start.min(f.max(doc_start.min(root.span.start))));
+        // Node properties on lines of their own before it (`!!str` above the value) belong to it too.
+        let start = start.min(first_content(src, doc_start.min(start), start));
         Some(Doc { start, end: root.span.end, root: Ok(root), shared })
     }
 }
