@@ -399,10 +399,7 @@ impl<'a> Editor<'a> {
     fn walk(&self, route: &[Seg]) -> Result<(&'a Node, usize), String> {
         let mut node = self.root;
         for (i, seg) in route.iter().enumerate() {
-            let next = match seg {
-                Seg::Key(k) => node.get(k),
-                Seg::Index(ix) => node.as_seq().and_then(|s| s.get(*ix)),
-            };
+            let next = crate::k8s::at(node, std::slice::from_ref(seg));
             match next {
                 // A null reached through an alias (`securityContext: *empty`) cannot be filled
                 // either: its text is the anchor's.
@@ -505,10 +502,7 @@ impl<'a> Editor<'a> {
     fn anchor_on(&self, route: &[Seg]) -> Result<Option<(Span, usize, Route)>, String> {
         let mut node = self.root;
         for (i, seg) in route.iter().enumerate() {
-            let next = match seg {
-                Seg::Key(k) => node.get(k),
-                Seg::Index(ix) => node.as_seq().and_then(|s| s.get(*ix)),
-            };
+            let next = crate::k8s::at(node, std::slice::from_ref(seg));
             let Some(n) = next else { return Ok(None) };
             let shared = self.shared.iter().any(|(sh, _)| *sh == n.span);
             match n.origin {

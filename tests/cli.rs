@@ -864,12 +864,20 @@ fn completions_are_generated() {
     }
 }
 
+/// Whether util-linux `script` is there to give a test a pseudo-terminal (saying so when not).
+fn has_script() -> bool {
+    let there = Command::new("script").arg("--version").output().is_ok();
+    if !there {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to test with");
+    }
+    there
+}
+
 /// With no path and a terminal on stdin (here a pseudo-terminal by `script`, when it is installed),
 /// `check` and `fix` say what they expect and exit 2 instead of waiting for input.
 #[test]
 fn no_path_at_a_terminal_says_what_is_expected() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to test with");
+    if !has_script() {
         return;
     }
     let dir = tmp();
@@ -890,8 +898,7 @@ fn no_path_at_a_terminal_says_what_is_expected() {
 /// and at the end), and never in a pipe or when `CI` is set.
 #[test]
 fn progress_line_only_at_a_terminal_and_not_in_ci() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: `script` (util-linux) is not installed: no pseudo-terminal to test with");
+    if !has_script() {
         return;
     }
     let dir = tmp();

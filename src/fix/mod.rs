@@ -665,12 +665,15 @@ pub fn classify(text: &str, doc: &yaml::Doc, resources: &mut [Resource], policy:
             continue;
         }
         let fixes = workload_fixes(root, r, policy, choice);
-        let writable: Vec<(Option<usize>, Fix)> =
-            fixes.iter().filter(|x| x.class != Class::Manual).map(|x| (r.item, x.clone())).collect();
+        let writable = || fixes.iter().filter(|x| x.class != Class::Manual);
         // Usually all of a resource's fixes lower together, and then none is refused (one lowering,
         // not one per fix); otherwise the fixes are split as `fix` splits them.
-        let all: Vec<Op> = writable.iter().flat_map(|(_, f)| f.ops.iter().cloned()).collect();
-        let refused = if editor.lower(&all).is_ok() { Vec::new() } else { split_lowerable(&editor, writable).1 };
+        let all: Vec<Op> = writable().flat_map(|f| f.ops.iter().cloned()).collect();
+        let refused = if editor.lower(&all).is_ok() {
+            Vec::new()
+        } else {
+            split_lowerable(&editor, writable().map(|f| (r.item, f.clone())).collect()).1
+        };
         if let Outcome::Workload { findings, .. } = &mut r.outcome {
             for f in findings.iter_mut() {
                 let mine = || fixes.iter().filter(|x| x.check == f.check);

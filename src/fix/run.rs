@@ -270,16 +270,12 @@ fn fix_file(
     // Each remaining fix becomes its summary line and is dropped (a large stream has many).
     for r in std::mem::take(&mut result.remaining) {
         let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
-        let (tag, verb) = match r.remains() {
-            super::Remains::Manual => ("manual".to_string(), ""),
-            super::Remains::NotChosen => (format!("{}: needs --unsafe-fixes", r.fix.class.as_str()), "would "),
-            super::Remains::Refused(why) => (format!("{}: refused: {why}", r.fix.class.as_str()), "would "),
+        let (kind, tag, verb) = match r.remains() {
+            super::Remains::Manual => (0, "manual".to_string(), ""),
+            super::Remains::NotChosen => (1, format!("{}: needs --unsafe-fixes", r.fix.class.as_str()), "would "),
+            super::Remains::Refused(why) => (2, format!("{}: refused: {why}", r.fix.class.as_str()), "would "),
         };
-        match r.remains() {
-            super::Remains::Manual => out.remaining_kinds[0] += 1,
-            super::Remains::NotChosen => out.remaining_kinds[1] += 1,
-            super::Remains::Refused(_) => out.remaining_kinds[2] += 1,
-        }
+        out.remaining_kinds[kind] += 1;
         out.remaining.push(format!("doc {}{item}: {} [{tag}]: {verb}{}", r.doc, r.fix.check, r.fix.note));
     }
     out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.check == "runAsNonRoot");
