@@ -142,14 +142,11 @@ fn explain(id: Option<&str>) -> i32 {
     match id {
         None => {
             for c in checks::registry() {
-                let _ = writeln!(out, "{:<32} {:<10} Pod Security Admission", c.id, c.level);
-            }
-            for c in checks::own::registry() {
-                let _ = writeln!(out, "{:<32} {:<10} podsec", c.id, c.level);
+                let _ = writeln!(out, "{:<32} {:<10} {}", c.id, c.level, c.source.as_str());
             }
             output_status([out.finish()]).unwrap_or(EXIT_OK)
         }
-        Some(id) => match checks::info(id).or_else(|| checks::own::registry().iter().find(|c| c.id == id)) {
+        Some(id) => match checks::info(id) {
             Some(c) => {
                 let _ = out.write_all(crate::docs::render_check(c).as_bytes());
                 output_status([out.finish()]).unwrap_or(EXIT_OK)

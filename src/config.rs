@@ -94,7 +94,7 @@ pub fn load(path: &Path) -> Result<Config, String> {
             "ignore" => {
                 cfg.ignore = list_of(v)?;
                 for id in &cfg.ignore {
-                    if id != "*" && checks::info(id).is_none() && id != checks::own::AUTOMOUNT {
+                    if id != "*" && checks::info(id).is_none() {
                         return Err(format!("{}: unknown check id {id:?} (see `podsec explain`)", at(v.span.start)));
                     }
                 }

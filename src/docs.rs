@@ -20,25 +20,18 @@ pub fn render_check(c: &CheckInfo) -> String {
     s.push('\n');
     s.push_str(c.doc.trim());
     s.push('\n');
-    let fix = crate::fix::plan::fix_doc(c.id);
-    if !fix.is_empty() && !c.doc.contains("## Fix") {
-        s.push_str("\n## Fix\n");
-        s.push_str(fix);
-        s.push('\n');
-    }
     s
 }
 
 /// Every documentation page rendered from the code: `(path under docs/, content)`.
 pub fn pages() -> Vec<(String, String)> {
-    let all: Vec<&CheckInfo> = crate::checks::registry().iter().chain(crate::checks::own::registry()).collect();
+    let all = crate::checks::registry();
     let mut index = String::from(
         "# Checks\n\n<!-- generated from src/checks by `cargo test` (docs_are_current); do not edit -->\n\n| check | level | source |\n|---|---|---|\n",
     );
     let mut pages = Vec::new();
-    for c in &all {
-        let source = if crate::checks::info(c.id).is_some() { "Pod Security Admission" } else { "podsec" };
-        index.push_str(&format!("| [`{0}`]({0}.md) | {1} | {source} |\n", c.id, c.level));
+    for c in all {
+        index.push_str(&format!("| [`{0}`]({0}.md) | {1} | {2} |\n", c.id, c.level, c.source.as_str()));
         pages.push((format!("checks/{}.md", c.id), render_check(c)));
     }
     pages.push(("checks/README.md".into(), index));

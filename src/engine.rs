@@ -395,16 +395,14 @@ pub fn evaluate_object(object: &Node, object_route: Route, policy: &Policy) -> O
         let spec = spec.unwrap_or(&empty_spec);
         let defaulted = default_volumes(spec);
         let view = PodView { meta: pod_meta, spec: defaulted.as_ref().unwrap_or(spec) };
-        let psa = checks::evaluate(level, version, &view).into_iter().map(|v| (v, false));
-        let own = checks::own::evaluate(level, &view).into_iter().map(|v| (v, true));
-        for (v, own) in psa.chain(own) {
+        for v in checks::evaluate_all(level, version, &view) {
             findings.push(Finding {
                 check: v.check,
                 reason: v.reason,
                 detail: v.detail,
                 span: v.span,
                 pos: Pos::default(),
-                own,
+                own: v.source == checks::Source::Podsec,
                 fix: None,
             });
         }

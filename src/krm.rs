@@ -104,9 +104,7 @@ pub fn config_of(fc: Option<&Node>) -> Result<Config, String> {
                         .map(|i| i.as_str().map(str::to_owned).ok_or("ignore: expected check ids"))
                         .collect::<Result<_, _>>()?
                 };
-                if let Some(id) = cfg.ignore.iter().find(|id| {
-                    id.as_str() != "*" && checks::info(id).is_none() && id.as_str() != checks::own::AUTOMOUNT
-                }) {
+                if let Some(id) = cfg.ignore.iter().find(|id| id.as_str() != "*" && checks::info(id).is_none()) {
                     return Err(format!("ignore: unknown check id {id:?} (see `podsec explain`)"));
                 }
             }

@@ -63,7 +63,7 @@ pub fn section(src: &Source, result: &FileFix, policy: &Policy, limits: &Limits)
         remaining: result.remaining.iter().map(row).collect(),
         errors: Vec::new(),
         changed: result.text != src.text,
-        adds_run_as_non_root: result.applied.iter().any(|a| a.fix.check == "runAsNonRoot"),
+        adds_run_as_non_root: result.applied.iter().any(|a| a.fix.needs_non_root_image),
         name,
     }
 }

@@ -296,7 +296,7 @@ pub fn plan_dir(args: &FixArgs, cmd: &[String], dir: &Path) -> Result<Plan, Stri
     plan.fixed =
         result.applied.iter().map(|a| (a.doc, a.item, a.fix.check)).collect::<std::collections::BTreeSet<_>>().len();
     plan.resources = result.applied.iter().map(|a| (a.doc, a.item)).collect::<std::collections::BTreeSet<_>>().len();
-    plan.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.check == "runAsNonRoot");
+    plan.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.needs_non_root_image);
     for r in &result.remaining {
         plan.any_unsafe_left |= r.fix.class == crate::fix::Class::Unsafe;
         let verb = if r.fix.class == crate::fix::Class::Manual { "" } else { "would " };

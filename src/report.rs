@@ -363,7 +363,7 @@ fn percent_encode(s: &str) -> String {
 
 fn all_rules() -> &'static [&'static checks::CheckInfo] {
     static RULES: std::sync::OnceLock<Vec<&'static checks::CheckInfo>> = std::sync::OnceLock::new();
-    RULES.get_or_init(|| checks::registry().iter().chain(checks::own::registry()).collect())
+    RULES.get_or_init(|| checks::registry().iter().collect())
 }
 
 /// The SARIF log up to its `results` array, which the caller streams and closes with `]}]}`.

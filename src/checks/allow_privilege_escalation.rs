@@ -1,11 +1,14 @@
 //! `allowPrivilegeEscalation` (restricted, from 1.8): every container must disable privilege escalation.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, name, nearest};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, name, nearest};
+use super::fixing::{Class, Fixer, Scalar, class_of, set};
 
 pub(super) const ID: &str = "allowPrivilegeEscalation";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Restricted, variants: &[8, 25], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Restricted, variants: &[8, 25], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 const FIELD: [&str; 2] = ["securityContext", "allowPrivilegeEscalation"];
 
@@ -22,6 +25,32 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let span = bad.span?;
     let detail = format!("{} must set securityContext.allowPrivilegeEscalation=false", bad.phrase());
     Some(Violation::new(ID, "allowPrivilegeEscalation != false", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    if c.windows() {
+        return;
+    }
+    for k in c.containers() {
+        let v = k.node.path(&FIELD);
+        let was = v.and_then(Node::as_bool);
+        if was == Some(false) {
+            continue;
+        }
+        // `allowPrivilegeEscalation: false` beside `privileged: true` or an added SYS_ADMIN is
+        // rejected by API validation: only write it together with those unsafe fixes.
+        let privileged = k.node.path(&["securityContext", "privileged"]).and_then(Node::as_bool) == Some(true);
+        let sys_admin = k
+            .node
+            .path(&["securityContext", "capabilities", "add"])
+            .is_some_and(|a| a.items().iter().any(|x| matches!(x.as_str(), Some("SYS_ADMIN" | "CAP_SYS_ADMIN"))));
+        let class = if privileged || sys_admin { Class::Unsafe } else { class_of(v) };
+        let note = match was {
+            Some(true) => format!("set {} securityContext.allowPrivilegeEscalation: true → false", k.label()),
+            _ => format!("add {} securityContext.allowPrivilegeEscalation: false", k.label()),
+        };
+        c.push(class, vec![set(k.at(&FIELD), Scalar::Bool(false))], note);
+    }
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -47,4 +76,7 @@ spec:
     image: nginx
 ```
 `allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)`
+
+## Fix
+Per container (init, regular, ephemeral): absent → `allowPrivilegeEscalation: false` (**safe**); `true` → `false` (**unsafe**). Beside `privileged: true` or an added `SYS_ADMIN` the API server rejects `false`, so there the fix is **unsafe** and goes together with those fixes.
 "#;

@@ -2,14 +2,15 @@
 
 use crate::yaml::{Node, Span};
 
-use super::{
+use super::{Source, allowed_profile_type, 
     CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, go_quote, join_quote, plural, sorted,
 };
+use super::fixing::{Fixer, annotations_to_runtime_default, fix_profile};
 
 pub(super) const ID: &str = "appArmorProfile";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 /// Every annotation key with this prefix is inspected, whether or not it names a container.
 const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
@@ -43,6 +44,22 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let reason = plural(values.len(), "forbidden AppArmor profile", "forbidden AppArmor profiles");
     let detail = format!("{who} must not set AppArmor profile type to {}", join_quote(&values));
     Some(Violation::new(ID, reason, detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    let field = ["securityContext", "appArmorProfile"];
+    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(allowed_profile_type);
+    if let Some(p) = c.spec.path(&field).filter(|p| !valid(p)) {
+        fix_profile(c, c.at(&field), p, "pod securityContext.appArmorProfile", "RuntimeDefault");
+    }
+    for k in c.containers() {
+        if let Some(p) = k.node.path(&field).filter(|p| !valid(p)) {
+            let who = format!("{} securityContext.appArmorProfile", k.label());
+            fix_profile(c, k.at(&field), p, &who, "RuntimeDefault");
+        }
+    }
+    let bad = bad_annotations(c.meta).map(|(k, ..)| k.to_owned()).collect();
+    annotations_to_runtime_default(c, bad);
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -82,4 +99,7 @@ forbidden AppArmor profiles (pod and annotation must not set AppArmor profile ty
 ```
 The bad field types come first (distinct, sorted), then the bad annotations as sorted `key="value"` entries; the reason
 is singular when there is exactly one bad value.
+
+## Fix
+A profile type other than `RuntimeDefault`/`Localhost` becomes `RuntimeDefault`; a forbidden annotation value becomes `runtime/default` (**unsafe**).
 "#;

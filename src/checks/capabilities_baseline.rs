@@ -1,11 +1,14 @@
 //! `capabilities_baseline` (baseline): containers may only add the default capabilities.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted, string_value};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted, string_value};
+use super::fixing::{Class, Fixer, Scalar, append, remove_items};
 
 pub(super) const ID: &str = "capabilities_baseline";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 /// The capabilities a container may add (exact, case-sensitive, no `CAP_` prefix).
 const ALLOWED: [&str; 13] = [
@@ -54,6 +57,39 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "non-default capabilities", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    fix_containers(c, false);
+}
+
+/// Per container: with `restricted`, `ALL` appended to `drop` (safe); the `add` entries the level
+/// forbids removed (unsafe).
+pub(super) fn fix_containers(c: &mut Fixer, restricted: bool) {
+    for k in c.containers() {
+        let caps = k.node.path(&["securityContext", "capabilities"]);
+        let drop_all =
+            caps.and_then(|cp| cp.field("drop")).is_some_and(|d| d.items().iter().any(|x| x.as_str() == Some("ALL")));
+        if restricted && !drop_all {
+            let op = append(k.at(&["securityContext", "capabilities", "drop"]), Scalar::Str("ALL".into()));
+            c.push(Class::Safe, vec![op], format!("add ALL to {} securityContext.capabilities.drop", k.label()));
+        }
+        let adds = caps.and_then(|cp| cp.field("add")).map_or(&[][..], Node::items);
+        let bad: Vec<(usize, String)> = adds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                let s = x.as_str().unwrap_or("");
+                let ok = if restricted { s == "NET_BIND_SERVICE" } else { allowed(s) };
+                (!ok).then(|| (i, s.to_owned()))
+            })
+            .collect();
+        if !bad.is_empty() {
+            let (ops, names) = remove_items(&k.at(&["securityContext", "capabilities", "add"]), &bad);
+            let note = format!("remove {} from {} securityContext.capabilities.add", names.join(", "), k.label());
+            c.push(Class::Unsafe, ops, note);
+        }
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 `securityContext.capabilities.add` of every container: init containers, containers and ephemeral containers.
 `capabilities.drop` is not inspected.
@@ -82,4 +118,7 @@ spec:
         add: [NET_ADMIN, CHOWN]
 ```
 `non-default capabilities (container "app" must not include "NET_ADMIN" in securityContext.capabilities.add)`
+
+## Fix
+Removes the `add` entries outside the baseline set (**unsafe**).
 "#;

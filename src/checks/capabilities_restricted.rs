@@ -1,9 +1,10 @@
 //! `capabilities_restricted` (restricted, from 1.22): drop `ALL`, add nothing but `NET_BIND_SERVICE`.
 
-use super::{
+use super::{Source, 
     CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name, nearest, sorted,
     string_value,
 };
+use super::fixing::{Fixer};
 
 pub(super) const ID: &str = "capabilities_restricted";
 
@@ -14,6 +15,9 @@ pub(super) const INFO: CheckInfo = CheckInfo {
     overrides: &["capabilities_baseline"],
     overrides_from: 22,
     doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
@@ -62,6 +66,12 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "unrestricted capabilities", parts.join("; "), span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    if !c.windows() {
+        super::capabilities_baseline::fix_containers(c, true);
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 `securityContext.capabilities` of every container (init, regular and ephemeral):
 1. `drop` must contain `ALL` (exactly; `all`, or listing every capability, does not count). A container with no
@@ -92,4 +102,7 @@ spec:
 ```text
 unrestricted capabilities (container "job" must set securityContext.capabilities.drop=["ALL"]; container "job" must not include "CHOWN", "NET_ADMIN" in securityContext.capabilities.add)
 ```
+
+## Fix
+Appends `ALL` to `capabilities.drop`, creating `securityContext`, `capabilities` and `drop` as needed (**safe**); removes `add` entries other than `NET_BIND_SERVICE` (**unsafe**).
 "#;

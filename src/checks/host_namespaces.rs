@@ -1,11 +1,14 @@
 //! `hostNamespaces` (baseline): the pod must not share the host's network, PID or IPC namespace.
 
-use super::{CheckInfo, Level, PodView, Violation};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Violation};
+use super::fixing::{Class, Fixer, Scalar, set};
 
 pub(super) const ID: &str = "hostNamespaces";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 /// The fields, in the fixed order PSA reports them.
 const FIELDS: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];
@@ -21,6 +24,14 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
         .collect::<Vec<_>>()
         .join(", ");
     Some(Violation::new(ID, "host namespaces", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    for f in FIELDS {
+        if c.spec.field(f).and_then(Node::as_bool) == Some(true) {
+            c.push(Class::Unsafe, vec![set(c.at(&[f]), Scalar::Bool(false))], format!("set {f}: true → false"));
+        }
+    }
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -47,4 +58,7 @@ spec:
 ```
 `host namespaces (hostNetwork=true, hostPID=true)`. The fields are always listed in the order `hostNetwork`, `hostPID`,
 `hostIPC`.
+
+## Fix
+`hostNetwork`/`hostPID`/`hostIPC: true` → `false` (**unsafe**).
 "#;

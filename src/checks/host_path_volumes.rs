@@ -1,11 +1,12 @@
 //! `hostPathVolumes` (baseline): no `hostPath` volumes.
 
-use super::{CheckInfo, Level, PodView, Violation, items, join_quote, name, plural};
+use super::{Source, CheckInfo, Level, PodView, Violation, items, join_quote, name, plural};
+use super::fixing::{Fixer};
 
 pub(super) const ID: &str = "hostPathVolumes";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let host_path = || items(pod.spec, "volumes").iter().filter(|v| v.field("hostPath").is_some());
@@ -13,6 +14,10 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let names: Vec<&str> = host_path().map(name).collect();
     let detail = format!("{} {}", plural(names.len(), "volume", "volumes"), join_quote(&names));
     Some(Violation::new(ID, "hostPath volumes", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, variant: u32) {
+    super::restricted_volumes::fix(c, variant);
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -40,4 +45,7 @@ spec:
     image: nginx
 ```
 `hostPath volumes (volume "root")`
+
+## Fix
+**manual**: podsec cannot choose storage for you. Replace the volume with an allowed type (`configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `image`, `persistentVolumeClaim`, `projected`, `secret`), or exempt the workload.
 "#;

@@ -1,11 +1,14 @@
 //! `hostPorts` (baseline): no container port may be bound to a host port.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted};
+use super::fixing::{Class, Fixer, index, join, remove};
 
 pub(super) const ID: &str = "hostPorts";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();
@@ -37,6 +40,18 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "hostPort", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    for k in c.containers() {
+        for (i, p) in items(k.node, "ports").iter().enumerate() {
+            let port = p.field("hostPort").and_then(Node::as_i64).unwrap_or(0);
+            if port != 0 {
+                let route = join(&index(k.at(&["ports"]), i), &["hostPort"]);
+                c.push(Class::Unsafe, vec![remove(route)], format!("remove hostPort {port} from {}", k.label()));
+            }
+        }
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 `ports[*].hostPort` of every container: init containers, containers and ephemeral containers.
 
@@ -65,4 +80,7 @@ spec:
 
 On a live cluster, `hostNetwork: true` makes the API server default every `hostPort` to its `containerPort`, so such
 pods also fail this check there.
+
+## Fix
+Removes the `hostPort` field of each port that sets one (**unsafe**).
 "#;

@@ -1,11 +1,14 @@
 //! `hostProbesAndHostLifecycle` (baseline, from 1.34): probes and lifecycle handlers must not name a host.
 
-use super::{CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural, sorted};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural, sorted};
+use super::fixing::{Class, Fixer, remove};
 
 pub(super) const ID: &str = "hostProbesAndHostLifecycle";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[34], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[34], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 /// The handlers inspected, in the order they are visited within a container.
 const HANDLERS: [&[&str]; 5] = [
@@ -46,6 +49,20 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "probe or lifecycle host", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    for k in c.containers() {
+        for slot in HANDLERS {
+            for handler in ["httpGet", "tcpSocket"] {
+                let path = [slot, &[handler, "host"]].concat();
+                if k.node.path(&path).and_then(Node::as_str).is_some_and(|h| !h.is_empty()) {
+                    let note = format!("remove {} from {}", path.join("."), k.label());
+                    c.push(Class::Unsafe, vec![remove(k.at(&path))], note);
+                }
+            }
+        }
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 The `host` of the `httpGet` and `tcpSocket` handlers of every container's `livenessProbe`, `readinessProbe`,
 `startupProbe`, `lifecycle.postStart` and `lifecycle.preStop` (init, regular and ephemeral containers). `exec`, `grpc`
@@ -73,4 +90,7 @@ spec:
 ```
 `probe or lifecycle host (container "app" uses probe or lifecycle host "127.0.0.1")`. Unlike other checks, the container
 names are sorted and de-duplicated, like the hosts.
+
+## Fix
+Removes the `host` field of the probe or lifecycle handler (**unsafe**): the kubelet then uses the pod IP.
 "#;

@@ -10,26 +10,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::yaml::{Node, Span};
+use fixing::{Fix, FixOptions, FixTarget, Fixer};
 
-mod allow_privilege_escalation;
-mod app_armor_profile;
-mod capabilities_baseline;
-mod capabilities_restricted;
-mod host_namespaces;
-mod host_path_volumes;
-mod host_ports;
-mod host_probes_and_host_lifecycle;
-mod privileged;
-mod proc_mount;
-mod proc_mount_restricted;
-mod restricted_volumes;
-mod run_as_non_root;
-mod run_as_user;
-mod se_linux_options;
-mod seccomp_profile_baseline;
-mod seccomp_profile_restricted;
-mod sysctls;
-mod windows_host_process;
+pub mod fixing;
 
 /// The newest policy minor version any check has a variant for (sysctls 1.37).
 pub const MAX_MINOR: u32 = 37;
@@ -135,6 +118,8 @@ pub struct PodView<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
     pub check: &'static str,
+    /// Whose check it is: a podsec check's violation is never part of PSA's verdict.
+    pub source: Source,
     pub reason: String,
     pub detail: String,
     pub span: Span,
@@ -142,11 +127,35 @@ pub struct Violation {
 
 impl Violation {
     fn new(check: &'static str, reason: &str, detail: String, span: Span) -> Violation {
-        Violation { check, reason: reason.to_owned(), detail, span }
+        Violation { check, source: Source::Psa, reason: reason.to_owned(), detail, span }
     }
 }
 
-/// A check's registration: its level, its variants and the baseline checks it overrides.
+/// Whose check it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// Pod Security Admission's: part of its verdict, evaluated exactly as the library does.
+    Psa,
+    /// podsec's own: shown beside PSA's findings, never part of PSA's verdict.
+    Podsec,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Psa => "Pod Security Admission",
+            Source::Podsec => "podsec",
+        }
+    }
+}
+
+/// A check's evaluation: the pod, and the minimum minor of the variant in force.
+type EvalFn = fn(&PodView<'_>, u32) -> Option<Violation>;
+
+/// A check's fix planning: the pod (through the [`Fixer`]) and the variant in force.
+type FixFn = fn(&mut Fixer<'_>, u32);
+
+/// A check's registration: what it is, how it evaluates, how it is fixed, and its documentation.
 pub struct CheckInfo {
     pub id: &'static str,
     pub level: Level,
@@ -156,8 +165,12 @@ pub struct CheckInfo {
     pub overrides: &'static [&'static str],
     /// The policy minor from which the override applies.
     pub overrides_from: u32,
-    /// User documentation (markdown, without a top-level heading).
+    /// User documentation of the check and of its fix (markdown, without a top-level heading).
     pub doc: &'static str,
+    pub source: Source,
+    pub evaluate: EvalFn,
+    /// Plans the fix of a pod that fails the check.
+    pub fix: FixFn,
 }
 
 impl CheckInfo {
@@ -167,15 +180,12 @@ impl CheckInfo {
     }
 }
 
-/// A check's evaluation: the pod, and the minimum minor of the variant in force.
-type EvalFn = fn(&PodView<'_>, u32) -> Option<Violation>;
-
-/// Lists every check module once, in PSA's result order (baseline ids byte-sorted, then restricted
-/// ids byte-sorted), so that the registry and the evaluators cannot drift apart.
+/// Declares every check module once and lists it in the registry: PSA's checks in PSA's result
+/// order (baseline ids byte-sorted, then restricted ids byte-sorted), then podsec's own.
 macro_rules! checks {
     ($($check:ident),* $(,)?) => {
+        $(mod $check;)*
         static REGISTRY: &[CheckInfo] = &[$($check::INFO),*];
-        static EVALUATORS: &[EvalFn] = &[$($check::evaluate),*];
     };
 }
 
@@ -199,9 +209,10 @@ checks!(
     run_as_non_root,
     run_as_user,
     seccomp_profile_restricted,
+    automount_service_account_token,
 );
 
-/// All checks, in PSA's result order.
+/// Every check, PSA's and podsec's own, in result order.
 pub fn registry() -> &'static [CheckInfo] {
     REGISTRY
 }
@@ -220,25 +231,43 @@ fn overridden(id: &str, minor: u32) -> bool {
     })
 }
 
-/// The checks evaluated at `level` and `version`, each with its evaluator and the variant in force,
-/// in result order.
-fn active(level: Level, version: PolicyVersion) -> impl Iterator<Item = (&'static CheckInfo, EvalFn, u32)> {
+/// The checks evaluated at `level` and `version`, each with the variant in force, in result order.
+fn active(level: Level, version: PolicyVersion) -> impl Iterator<Item = (&'static CheckInfo, u32)> {
     let minor = version.effective_minor();
-    REGISTRY.iter().zip(EVALUATORS).filter_map(move |(c, &eval)| {
+    REGISTRY.iter().filter_map(move |c| {
         let skipped =
             c.level > level || (level == Level::Restricted && c.level == Level::Baseline && overridden(c.id, minor));
-        if skipped { None } else { c.variant_at(minor).map(|variant| (c, eval, variant)) }
+        if skipped { None } else { c.variant_at(minor).map(|variant| (c, variant)) }
     })
 }
 
-/// The ids evaluated at `level` and `version`, in PSA's result order.
+/// PSA's checks evaluated at `level` and `version`, in PSA's result order.
 pub fn active_checks(level: Level, version: PolicyVersion) -> Vec<&'static str> {
-    active(level, version).map(|(c, ..)| c.id).collect()
+    active(level, version).filter(|(c, _)| c.source == Source::Psa).map(|(c, _)| c.id).collect()
 }
 
-/// Evaluate one pod: the failed checks, in result order.
+/// Evaluate one pod as PSA does: its failed checks, in result order.
 pub fn evaluate(level: Level, version: PolicyVersion, pod: &PodView) -> Vec<Violation> {
-    active(level, version).filter_map(|(_, eval, variant)| eval(pod, variant)).collect()
+    evaluate_all(level, version, pod).into_iter().filter(|v| v.source == Source::Psa).collect()
+}
+
+/// Evaluate one pod with every check, PSA's then podsec's own: the failed ones, in result order.
+pub fn evaluate_all(level: Level, version: PolicyVersion, pod: &PodView) -> Vec<Violation> {
+    active(level, version)
+        .filter_map(|(c, variant)| (c.evaluate)(pod, variant).map(|v| Violation { source: c.source, ..v }))
+        .collect()
+}
+
+/// Plan the fixes of one pod for its failing checks `failing` (ids), in result order, each by its
+/// check's `fix`.
+pub fn plan_fixes(target: &FixTarget, version: PolicyVersion, failing: &[&str], opts: &FixOptions) -> Vec<Fix> {
+    let minor = version.effective_minor();
+    let mut fixer = Fixer::new(target, minor, opts);
+    for check in REGISTRY.iter().filter(|c| failing.contains(&c.id)) {
+        fixer.check = check.id;
+        (check.fix)(&mut fixer, check.variant_at(minor).unwrap_or(0));
+    }
+    fixer.out
 }
 
 // ----- reading the tree ----------------------------------------------------------------------
@@ -473,51 +502,3 @@ fn allowed_profile_type(profile_type: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
-
-pub mod own;
-
-/// Predicates the fix planner shares with the checks, so that a fix and its check can never
-/// disagree on what is allowed.
-pub fn baseline_capability_allowed(capability: &str) -> bool {
-    capabilities_baseline::allowed(capability)
-}
-
-/// `spec.os.name == "windows"`: the pod is exempt from some restricted checks from v1.25.
-pub fn windows_pod(spec: &Node) -> bool {
-    is_windows(spec)
-}
-
-/// `spec.hostUsers: false`: the pod is exempt from some checks from v1.35.
-pub fn user_namespace_pod(spec: &Node) -> bool {
-    host_users_false(spec)
-}
-
-/// The volume sources the `restrictedVolumes` check allows.
-pub fn allowed_volume_types() -> &'static [&'static str] {
-    &restricted_volumes::ALLOWED
-}
-
-/// Whether a seccomp or AppArmor profile `type` is allowed (`RuntimeDefault`, `Localhost`).
-pub fn profile_type_allowed(profile_type: &str) -> bool {
-    allowed_profile_type(profile_type)
-}
-
-/// The keys of the AppArmor annotations the `appArmorProfile` check rejects.
-pub fn bad_app_armor_annotations(meta: Option<&Node>) -> Vec<String> {
-    app_armor_profile::bad_annotations(meta).map(|(k, ..)| k.to_owned()).collect()
-}
-
-/// The keys of the seccomp annotations the v1.0 `seccompProfile_baseline` check rejects.
-pub fn bad_seccomp_annotations(meta: Option<&Node>, spec: &Node) -> Vec<String> {
-    seccomp_profile_baseline::bad_annotations(meta, spec).into_iter().map(|(k, ..)| k.to_owned()).collect()
-}
-
-/// Whether a sysctl name is allowed at policy minor `minor`.
-pub fn sysctl_allowed(minor: u32, name: &str) -> bool {
-    sysctls::allowed(minor, name)
-}
-
-/// Whether an SELinux type is allowed at policy minor `minor`.
-pub fn selinux_type_allowed(minor: u32, selinux_type: &str) -> bool {
-    se_linux_options::allowed_type(minor, selinux_type)
-}

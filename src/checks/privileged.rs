@@ -1,11 +1,12 @@
 //! `privileged` (baseline): no container may run privileged.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, name};
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, containers, name};
+use super::fixing::{Fixer, container_bools_to_false};
 
 pub(super) const ID: &str = "privileged";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();
@@ -19,6 +20,10 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let span = bad.span?;
     let detail = format!("{} must not set securityContext.privileged=true", bad.phrase());
     Some(Violation::new(ID, "privileged", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    container_bools_to_false(c, &["securityContext", "privileged"]);
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -45,4 +50,7 @@ spec:
       privileged: true
 ```
 `privileged (container "app" must not set securityContext.privileged=true)`
+
+## Fix
+`privileged: true` → `false` (**unsafe**).
 "#;

@@ -1,11 +1,14 @@
 //! `procMount` (baseline): containers must use the default (masked) `/proc` mount.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, join_quote, name, sorted};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, join_quote, name, sorted};
+use super::fixing::{Class, Fixer, Scalar, set};
 
 pub(super) const ID: &str = "procMount";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 35], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 35], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {
@@ -30,6 +33,25 @@ pub(super) fn unconditional(id: &'static str, pod: &PodView<'_>) -> Option<Viola
     let span = bad.span?;
     let detail = format!("{} must not set securityContext.procMount to {}", bad.phrase(), join_quote(&sorted(values)));
     Some(Violation::new(id, "procMount", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    if !c.user_namespaced() {
+        fix_to_default(c);
+    }
+}
+
+/// Each container's `procMount` other than `Default` becomes `Default`.
+pub(super) fn fix_to_default(c: &mut Fixer) {
+    let field = ["securityContext", "procMount"];
+    for k in c.containers() {
+        if let Some(v) = k.node.path(&field).and_then(Node::as_str)
+            && v != "Default"
+        {
+            let note = format!("set {} securityContext.procMount: {v} → Default", k.label());
+            c.push(Class::Unsafe, vec![set(k.at(&field), Scalar::Str("Default".into()))], note);
+        }
+    }
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -58,4 +80,7 @@ spec:
       procMount: Unmasked
 ```
 `procMount (container "app" must not set securityContext.procMount to "Unmasked")`
+
+## Fix
+A `procMount` other than `Default` becomes `Default` (**unsafe**).
 "#;

@@ -1,6 +1,7 @@
 //! `procMount_restricted` (restricted, from 1.35): `procMount` without the user-namespace relaxation.
 
-use super::{CheckInfo, Level, PodView, Violation, proc_mount};
+use super::{Source, CheckInfo, Level, PodView, Violation, proc_mount};
+use super::fixing::{Fixer};
 
 pub(super) const ID: &str = "procMount_restricted";
 
@@ -11,10 +12,17 @@ pub(super) const INFO: CheckInfo = CheckInfo {
     overrides: &["procMount"],
     overrides_from: 35,
     doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     proc_mount::unconditional(ID, pod)
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    proc_mount::fix_to_default(c);
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -44,4 +52,7 @@ spec:
 ```
 `procMount (container "app" must not set securityContext.procMount to "Unmasked")` (at restricted v1.35+; baseline
 v1.35+ allows it).
+
+## Fix
+A `procMount` other than `Default` becomes `Default` (**unsafe**).
 "#;

@@ -1,6 +1,7 @@
 //! `restrictedVolumes` (restricted): only the volume types that carry no host or network access.
 
-use super::{CheckInfo, Level, PodView, Violation, items, join_quote, name, plural, sorted};
+use super::{Source, CheckInfo, Level, PodView, Violation, items, join_quote, name, plural, sorted};
+use super::fixing::{Class, Fixer};
 use crate::yaml::Node;
 
 pub(super) const ID: &str = "restrictedVolumes";
@@ -12,6 +13,9 @@ pub(super) const INFO: CheckInfo = CheckInfo {
     overrides: &["hostPathVolumes"],
     overrides_from: 0,
     doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
 };
 
 /// Volume sources that are allowed (a volume with any of them is allowed, whatever else it has).
@@ -77,6 +81,14 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "restricted volume types", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    let note = format!(
+        "replace the volume with an allowed type ({}); podsec cannot choose the storage for you",
+        ALLOWED.join(", ")
+    );
+    c.push(Class::Manual, Vec::new(), note);
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 The source of every volume in `spec.volumes`.
 
@@ -106,4 +118,7 @@ spec:
 `restricted volume types (volume "data" uses restricted volume type "nfs")`
 
 A volume with only a `name` is reported as `unknown` here, while the API server would default it to `emptyDir`.
+
+## Fix
+**manual**: podsec cannot choose storage for you. Replace the volume with an allowed type (`configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `image`, `persistentVolumeClaim`, `projected`, `secret`), or exempt the workload.
 "#;

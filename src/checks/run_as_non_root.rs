@@ -1,14 +1,15 @@
 //! `runAsNonRoot` (restricted): the pod or every container must require a non-root user.
 
-use super::{
+use super::{Source, 
     CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, name, nearest, pod_security_context,
 };
+use super::fixing::{Class, Fixer, Scalar, set};
 use crate::yaml::Node;
 
 pub(super) const ID: &str = "runAsNonRoot";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Restricted, variants: &[0, 35], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Restricted, variants: &[0, 35], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {
@@ -43,6 +44,41 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "runAsNonRoot != true", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    if c.user_namespaced() {
+        return;
+    }
+    let field = ["securityContext", "runAsNonRoot"];
+    let pod = c.spec.path(&field).and_then(Node::as_bool);
+    if pod == Some(false) {
+        let note = "set pod securityContext.runAsNonRoot: false → true".into();
+        c.push_needing_non_root_image(Class::Unsafe, vec![set(c.at(&field), Scalar::Bool(true))], note);
+    }
+    let mut inherit = false;
+    for k in c.containers() {
+        match k.node.path(&field).and_then(Node::as_bool) {
+            Some(false) => {
+                let note = format!("set {} securityContext.runAsNonRoot: false → true", k.label());
+                c.push_needing_non_root_image(Class::Unsafe, vec![set(k.at(&field), Scalar::Bool(true))], note);
+            }
+            None => inherit = true,
+            Some(true) => {}
+        }
+    }
+    // Containers that set nothing inherit one pod-level value.
+    if inherit && pod.is_none() {
+        let mut ops = vec![set(c.at(&field), Scalar::Bool(true))];
+        let mut note = "add pod securityContext.runAsNonRoot: true".to_owned();
+        if let Some(uid) = c.opts.run_as_user
+            && c.spec.path(&["securityContext", "runAsUser"]).is_none()
+        {
+            ops.push(set(c.at(&["securityContext", "runAsUser"]), Scalar::Int(uid)));
+            note.push_str(&format!(" and runAsUser: {uid}"));
+        }
+        c.push_needing_non_root_image(Class::Safe, ops, note);
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 `runAsNonRoot` in the pod's `securityContext` and in every container's (init, regular and ephemeral):
 - a pod-level `true` covers every container that does not set the field itself;
@@ -74,4 +110,7 @@ spec:
 ```
 `runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true)`. An explicit `false` is
 reported instead when there is one: `runAsNonRoot != true (pod must not set securityContext.runAsNonRoot=false)`.
+
+## Fix
+Absent: pod-level `runAsNonRoot: true` (**safe**), once for the pod; containers that do not set their own value inherit it, so no container-level copies are added. An explicit `false` at pod or container level becomes `true` (**unsafe**). With `--run-as-user UID`, a pod-level `runAsUser: UID` is added beside it when the pod sets none. The kubelet refuses to start a `runAsNonRoot` container whose image `USER` is root or a name.
 "#;

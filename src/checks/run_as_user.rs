@@ -1,11 +1,14 @@
 //! `runAsUser` (restricted, from 1.23): no explicit user ID 0.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, host_users_false, security_contexts};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, host_users_false, security_contexts};
+use super::fixing::{Class, Fixer, Scalar, remove, set};
 
 pub(super) const ID: &str = "runAsUser";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Restricted, variants: &[23, 35], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Restricted, variants: &[23, 35], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {
@@ -22,6 +25,24 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let span = setters.span?;
     let detail = format!("{} must not set runAsUser=0", setters.phrase());
     Some(Violation::new(ID, "runAsUser=0", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    if c.user_namespaced() {
+        return;
+    }
+    let field = ["securityContext", "runAsUser"];
+    let root = |n: &Node| n.path(&field).and_then(Node::as_i64) == Some(0);
+    let pod = root(c.spec).then(|| (c.at(&field), "pod".to_owned()));
+    let containers = c.containers().filter(|k| root(k.node)).map(|k| (k.at(&field), k.label()));
+    let places: Vec<_> = pod.into_iter().chain(containers).collect();
+    for (route, who) in places {
+        let (op, note) = match c.opts.run_as_user {
+            Some(uid) => (set(route, Scalar::Int(uid)), format!("set {who} runAsUser: 0 → {uid}")),
+            None => (remove(route), format!("remove runAsUser: 0 from {who}")),
+        };
+        c.push(Class::Unsafe, vec![op], note);
+    }
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -49,4 +70,7 @@ spec:
       runAsUser: 0
 ```
 `runAsUser=0 (container "db" must not set runAsUser=0)`
+
+## Fix
+Removes `runAsUser: 0` at pod and container level, or sets it to `--run-as-user UID` when given (**unsafe**).
 "#;

@@ -1,13 +1,16 @@
 //! `seLinuxOptions` (baseline): only the container SELinux types, and no user or role.
 
-use super::{
+use crate::yaml::Node;
+
+use super::{Source, 
     CheckInfo, Level, PodView, Setters, Violation, join_quote, plural, security_contexts, sorted, string_or_empty,
 };
+use super::fixing::{Class, Fixer, join, remove};
 
 pub(super) const ID: &str = "seLinuxOptions";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 31], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 31], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn allowed_type(variant: u32, selinux_type: &str) -> bool {
     matches!(selinux_type, "" | "container_t" | "container_init_t" | "container_kvm_t")
@@ -56,6 +59,32 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     Some(Violation::new(ID, "seLinuxOptions", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    let field = ["securityContext", "seLinuxOptions"];
+    let pod = c.spec.path(&field).map(|o| (c.at(&field), o, "pod".to_owned()));
+    let containers = c.containers().filter_map(|k| k.node.path(&field).map(|o| (k.at(&field), o, k.label())));
+    let places: Vec<_> = pod.into_iter().chain(containers).collect();
+    for (base, o, who) in places {
+        let mut ops = Vec::new();
+        let mut what = Vec::new();
+        for f in ["user", "role"] {
+            if o.field(f).and_then(Node::as_str).is_some_and(|s| !s.is_empty()) {
+                ops.push(remove(join(&base, &[f])));
+                what.push(f.to_owned());
+            }
+        }
+        if let Some(t) = o.field("type").and_then(Node::as_str)
+            && !allowed_type(c.minor, t)
+        {
+            ops.push(remove(join(&base, &["type"])));
+            what.push(format!("type {t}"));
+        }
+        if !ops.is_empty() {
+            c.push(Class::Unsafe, ops, format!("remove seLinuxOptions {} from {who}", what.join(", ")));
+        }
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 `seLinuxOptions.type`, `.user` and `.role` in the pod's `securityContext` and in every container's (init, regular and
 ephemeral). `level` is not restricted.
@@ -86,4 +115,7 @@ spec:
 ```text
 seLinuxOptions (pod and container "app" set forbidden securityContext.seLinuxOptions: type "spc_t"; user may not be set)
 ```
+
+## Fix
+Removes `user` and `role`, and a forbidden `type` (**unsafe**).
 "#;

@@ -3,15 +3,16 @@
 
 use crate::yaml::{Node, Span};
 
-use super::{
+use super::{Source, allowed_profile_type, 
     CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, containers, go_quote, name, plural,
     seccomp_types_detail, sorted,
 };
+use super::fixing::{Class, Fixer, Scalar, annotations_to_runtime_default, fix_profile, set};
 
 pub(super) const ID: &str = "seccompProfile_baseline";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 19], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 19], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
@@ -55,6 +56,41 @@ fn annotations_1_0(pod: &PodView<'_>) -> Option<Violation> {
     Some(Violation::new(ID, "seccompProfile", detail, span))
 }
 
+pub(super) fn fix(c: &mut Fixer, variant: u32) {
+    if variant < 19 {
+        let bad = bad_annotations(c.meta, c.spec).into_iter().map(|(k, ..)| k.to_owned()).collect();
+        return annotations_to_runtime_default(c, bad);
+    }
+    fix_fields(c, false);
+}
+
+/// The `seccompProfile` fields (v1.19 on): each forbidden profile becomes `RuntimeDefault`; with
+/// `add_when_missing` (restricted), a pod-level profile is added when a container has none.
+pub(super) fn fix_fields(c: &mut Fixer, add_when_missing: bool) {
+    let field = ["securityContext", "seccompProfile"];
+    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(allowed_profile_type);
+    let pod = c.spec.path(&field);
+    if let Some(p) = pod.filter(|p| !valid(p)) {
+        fix_profile(c, c.at(&field), p, "pod securityContext.seccompProfile", "RuntimeDefault");
+    }
+    let mut uncovered = false;
+    for k in c.containers() {
+        match k.node.path(&field) {
+            Some(p) if !valid(p) => {
+                let who = format!("{} securityContext.seccompProfile", k.label());
+                fix_profile(c, k.at(&field), p, &who, "RuntimeDefault");
+            }
+            Some(_) => {}
+            None => uncovered = true,
+        }
+    }
+    if add_when_missing && uncovered && pod.is_none() {
+        let r = c.at(&["securityContext", "seccompProfile", "type"]);
+        let note = "add pod securityContext.seccompProfile.type: RuntimeDefault".into();
+        c.push(Class::Safe, vec![set(r, Scalar::Str("RuntimeDefault".into()))], note);
+    }
+}
+
 pub(super) const DOC: &str = r#"## What it checks
 - From v1.19: `seccompProfile.type` in the pod's `securityContext` and in every container's (init, regular and
   ephemeral), when `seccompProfile` is set.
@@ -87,4 +123,7 @@ spec:
 `seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")` (v1.19+). Before v1.19, the
 annotation `seccomp.security.alpha.kubernetes.io/pod: unconfined` gives
 `seccompProfile (forbidden annotation seccomp.security.alpha.kubernetes.io/pod="unconfined")`.
+
+## Fix
+An explicit forbidden type at pod or container level becomes `RuntimeDefault` (**unsafe**). At policy versions before v1.19 a forbidden seccomp annotation becomes `runtime/default` (**unsafe**).
 "#;

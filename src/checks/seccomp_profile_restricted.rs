@@ -1,10 +1,11 @@
 //! `seccompProfile_restricted` (restricted, from 1.19): every container must run with the
 //! `RuntimeDefault` or a `Localhost` seccomp profile, set on the pod or on the container.
 
-use super::{
+use super::{Source, 
     CheckInfo, Level, PodView, Setters, Violation, bad_profile_types, containers, is_windows, name, nearest,
     pod_security_context, seccomp_types_detail,
 };
+use super::fixing::{Fixer};
 
 pub(super) const ID: &str = "seccompProfile_restricted";
 
@@ -15,6 +16,9 @@ pub(super) const INFO: CheckInfo = CheckInfo {
     overrides: &["seccompProfile_baseline"],
     overrides_from: 19,
     doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
@@ -42,6 +46,12 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
         implicit.phrase()
     );
     Some(Violation::new(ID, "seccompProfile", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    if !c.windows() {
+        super::seccomp_profile_baseline::fix_fields(c, true);
+    }
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -76,4 +86,7 @@ seccompProfile (pod or container "app" must set securityContext.seccompProfile.t
 ```
 An explicitly invalid type is reported instead when there is one, e.g.
 `seccompProfile (containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")`.
+
+## Fix
+No valid pod profile: pod-level `seccompProfile: {type: RuntimeDefault}` (**safe**). An existing profile object without a `type` gets `type: RuntimeDefault` (**safe**); an explicit forbidden type (`Unconfined`, ...) at pod or container level becomes `RuntimeDefault` (**unsafe**), dropping a `localhostProfile` that only `Localhost` may carry.
 "#;

@@ -1,6 +1,9 @@
 //! `sysctls` (baseline): only the namespaced, safe sysctls.
 
-use super::{CheckInfo, Level, PodView, Violation, items, pod_security_context, string_or_empty};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Violation, items, pod_security_context, string_or_empty};
+use super::fixing::{Class, Fixer, remove_items};
 
 pub(super) const ID: &str = "sysctls";
 
@@ -11,6 +14,9 @@ pub(super) const INFO: CheckInfo = CheckInfo {
     overrides: &[],
     overrides_from: 0,
     doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
 };
 
 /// The allowed sysctl names, each with the variant that added it.
@@ -42,6 +48,25 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     let span = forbidden().next()?.0.span;
     let detail = forbidden().map(|(_, name)| name).collect::<Vec<_>>().join(", ");
     Some(Violation::new(ID, "forbidden sysctls", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    let field = ["securityContext", "sysctls"];
+    let bad: Vec<(usize, String)> = c
+        .spec
+        .path(&field)
+        .map_or(&[][..], Node::items)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let name = string_or_empty(s, &["name"]);
+            (!allowed(c.minor, name)).then(|| (i, name.to_owned()))
+        })
+        .collect();
+    if !bad.is_empty() {
+        let (ops, names) = remove_items(&c.at(&field), &bad);
+        c.push(Class::Unsafe, ops, format!("remove sysctls {}", names.join(", ")));
+    }
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -77,4 +102,7 @@ spec:
     image: nginx
 ```
 `forbidden sysctls (kernel.msgmax)`. The names are unquoted, in the pod's order, duplicates kept.
+
+## Fix
+Removes the forbidden entries of `securityContext.sysctls` (**unsafe**).
 "#;

@@ -1,11 +1,14 @@
 //! `windowsHostProcess` (baseline): no Windows HostProcess containers.
 
-use super::{CheckInfo, Level, PodView, Setters, Violation, security_contexts};
+use crate::yaml::Node;
+
+use super::{Source, CheckInfo, Level, PodView, Setters, Violation, security_contexts};
+use super::fixing::{Class, Fixer, Scalar, container_bools_to_false, set};
 
 pub(super) const ID: &str = "windowsHostProcess";
 
 pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut setters = Setters::default();
@@ -19,6 +22,15 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let span = setters.span?;
     let detail = format!("{} must not set securityContext.windowsOptions.hostProcess=true", setters.phrase());
     Some(Violation::new(ID, "hostProcess", detail, span))
+}
+
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    let path = ["securityContext", "windowsOptions", "hostProcess"];
+    if c.spec.path(&path).and_then(Node::as_bool) == Some(true) {
+        let note = "set pod securityContext.windowsOptions.hostProcess: true → false".into();
+        c.push(Class::Unsafe, vec![set(c.at(&path), Scalar::Bool(false))], note);
+    }
+    container_bools_to_false(c, &path);
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -47,4 +59,7 @@ spec:
 ```
 `hostProcess (pod must not set securityContext.windowsOptions.hostProcess=true)`. HostProcess pods also need
 `hostNetwork: true`, which `hostNamespaces` reports.
+
+## Fix
+`hostProcess: true` → `false` at pod and container level (**unsafe**).
 "#;

@@ -4,17 +4,18 @@
 //! JSON(result).
 
 pub mod invariants;
-pub mod plan;
+mod namespace;
 pub mod run;
 
 use serde_json::{Value as J, json};
 
+pub use crate::checks::fixing::{Class, Fix, FixOptions};
+use crate::checks::{self, fixing::FixTarget};
 use crate::edit::{Editor, Op, OpKind, Splice, apply};
 use crate::engine::{self, Outcome, Policy, Resource};
 use crate::input::Source;
 use crate::k8s::{self, Route, Seg};
 use crate::yaml::{self, Limits, Node};
-pub use plan::{Class, Fix, FixOptions};
 
 /// Bounds the fix loop: every round re-plans from the re-parsed text; two suffice in practice.
 const MAX_ROUNDS: usize = 4;
@@ -109,7 +110,7 @@ fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -
             let Some(ns) = k8s::at(root, &object) else { return Vec::new() };
             // A Namespace whose own label chose its workloads' level keeps that level.
             let (level, version) = policy.for_namespace(ns.path(&["metadata", "name"]).and_then(Node::as_str));
-            return level.map_or_else(Vec::new, |level| plan::label_namespace(ns, object, level, version));
+            return level.map_or_else(Vec::new, |level| namespace::label(ns, object, level, version));
         }
         return Vec::new();
     }
@@ -126,8 +127,9 @@ fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -
     let meta = k8s::at(root, &meta_route).filter(|n| !n.is_null());
     let mut failing: Vec<&'static str> = findings.iter().map(|f| f.check).collect();
     failing.dedup();
-    let (Some(level), version) = policy.for_namespace(namespace.as_deref()) else { return Vec::new() };
-    plan::plan(spec, meta, spec_route, meta_route, level, version, &failing, &choice.options)
+    let (Some(_), version) = policy.for_namespace(namespace.as_deref()) else { return Vec::new() };
+    let target = FixTarget { spec, meta, spec_route, meta_route };
+    checks::plan_fixes(&target, version, &failing, &choice.options)
 }
 
 /// Whether a fix is applied under `choice`.

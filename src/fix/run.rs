@@ -278,7 +278,7 @@ fn fix_file(
         out.remaining_kinds[kind] += 1;
         out.remaining.push(format!("doc {}{item}: {} [{tag}]: {verb}{}", r.doc, r.fix.check, r.fix.note));
     }
-    out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.check == "runAsNonRoot");
+    out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.needs_non_root_image);
     for p in result.patches.iter().filter(|_| want_patches) {
         let mut o = serde_json::Map::new();
         o.insert("file".into(), json!(name));

@@ -1,28 +1,29 @@
-//! podsec's own checks: beyond Pod Security Admission, shown beside PSA's findings but never part of
-//! PSA's verdict (`allowed`). Each has an id in PSA's style.
+//! `automountServiceAccountToken` (podsec's own, restricted): a pod that runs as the namespace's
+//! `default` service account must not mount its API token. Shown beside PSA's findings but never
+//! part of PSA's verdict (`allowed`).
 
-use super::{CheckInfo, Level, PodView, Violation};
+use super::fixing::{Fixer, Scalar, class_of, set};
+use super::{CheckInfo, Level, PodView, Source, Violation};
 
-/// The id of the service-account token check.
-pub const AUTOMOUNT: &str = "automountServiceAccountToken";
+pub(super) const ID: &str = "automountServiceAccountToken";
 
-pub const INFO: CheckInfo =
-    CheckInfo { id: AUTOMOUNT, level: Level::Restricted, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC };
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Restricted,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+    source: Source::Podsec,
+    evaluate,
+    fix,
+};
 
-/// podsec's own checks in result order.
-pub fn registry() -> &'static [CheckInfo] {
-    &[INFO]
-}
-
-/// Evaluate podsec's own checks (restricted level only).
-pub fn evaluate(level: Level, pod: &PodView) -> Vec<Violation> {
-    if level != Level::Restricted {
-        return Vec::new();
-    }
+pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let spec = pod.spec;
     let automount = spec.field("automountServiceAccountToken");
     if automount.and_then(|n| n.as_bool()) == Some(false) {
-        return Vec::new();
+        return None;
     }
     let account = ["serviceAccountName", "serviceAccount"]
         .iter()
@@ -30,17 +31,26 @@ pub fn evaluate(level: Level, pod: &PodView) -> Vec<Violation> {
         .unwrap_or("default");
     if account != "default" {
         // A pod naming its own service account probably needs its token: left alone.
-        return Vec::new();
+        return None;
     }
     let span = automount.map_or(spec.span, |n| n.span);
     let detail = match automount {
         Some(_) => "pod uses the default service account and sets automountServiceAccountToken=true",
         None => "pod uses the default service account and must set automountServiceAccountToken=false",
     };
-    vec![Violation { check: AUTOMOUNT, reason: "service account token mounted".into(), detail: detail.into(), span }]
+    Some(Violation::new(ID, "service account token mounted", detail.into(), span))
 }
 
-const DOC: &str = r#"## What it checks
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
+    let current = c.spec.field("automountServiceAccountToken");
+    let note = match current {
+        Some(_) => "set automountServiceAccountToken: true → false".into(),
+        None => "add automountServiceAccountToken: false".into(),
+    };
+    c.push(class_of(current), vec![set(c.at(&["automountServiceAccountToken"]), Scalar::Bool(false))], note);
+}
+
+pub(super) const DOC: &str = r#"## What it checks
 podsec's own check (not part of Pod Security Admission, never part of its verdict), at `restricted` only:
 `spec.automountServiceAccountToken` of a pod that runs as the namespace's `default` service account (no
 `serviceAccountName`, or `default`). Such a pod gets an API token it almost never needs.
