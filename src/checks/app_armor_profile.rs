@@ -2,15 +2,25 @@
 
 use crate::yaml::{Node, Span};
 
-use super::{Source, allowed_profile_type, 
-    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, go_quote, join_quote, plural, sorted,
-};
 use super::fixing::{Fixer, annotations_to_runtime_default, fix_profile};
+use super::{
+    CheckInfo, Level, PodView, Source, Violation, allowed_profile_type, annotations, bad_profile_types, go_quote,
+    join_quote, plural, sorted,
+};
 
 pub(super) const ID: &str = "appArmorProfile";
 
-pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
+};
 
 /// Every annotation key with this prefix is inspected, whether or not it names a container.
 const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";

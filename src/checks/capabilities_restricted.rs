@@ -1,10 +1,10 @@
 //! `capabilities_restricted` (restricted, from 1.22): drop `ALL`, add nothing but `NET_BIND_SERVICE`.
 
-use super::{Source, 
-    CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name, nearest, sorted,
-    string_value,
+use super::fixing::Fixer;
+use super::{
+    CheckInfo, Level, PodView, Setters, Source, Violation, containers, is_windows, items, join_quote, name, nearest,
+    sorted, string_value,
 };
-use super::fixing::{Fixer};
 
 pub(super) const ID: &str = "capabilities_restricted";
 

@@ -2,13 +2,24 @@
 
 use crate::yaml::Node;
 
-use super::{Source, CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural, sorted};
 use super::fixing::{Class, Fixer, remove};
+use super::{
+    CheckInfo, Level, PodView, Source, Violation, containers, containers_phrase, join_quote, name, plural, sorted,
+};
 
 pub(super) const ID: &str = "hostProbesAndHostLifecycle";
 
-pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[34], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[34],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
+};
 
 /// The handlers inspected, in the order they are visited within a container.
 const HANDLERS: [&[&str]; 5] = [

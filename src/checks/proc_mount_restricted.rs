@@ -1,7 +1,7 @@
 //! `procMount_restricted` (restricted, from 1.35): `procMount` without the user-namespace relaxation.
 
-use super::{Source, CheckInfo, Level, PodView, Violation, proc_mount};
-use super::fixing::{Fixer};
+use super::fixing::Fixer;
+use super::{CheckInfo, Level, PodView, Source, Violation, proc_mount};
 
 pub(super) const ID: &str = "procMount_restricted";
 

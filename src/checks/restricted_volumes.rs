@@ -1,7 +1,7 @@
 //! `restrictedVolumes` (restricted): only the volume types that carry no host or network access.
 
-use super::{Source, CheckInfo, Level, PodView, Violation, items, join_quote, name, plural, sorted};
 use super::fixing::{Class, Fixer};
+use super::{CheckInfo, Level, PodView, Source, Violation, items, join_quote, name, plural, sorted};
 use crate::yaml::Node;
 
 pub(super) const ID: &str = "restrictedVolumes";

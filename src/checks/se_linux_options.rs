@@ -2,15 +2,25 @@
 
 use crate::yaml::Node;
 
-use super::{Source, 
-    CheckInfo, Level, PodView, Setters, Violation, join_quote, plural, security_contexts, sorted, string_or_empty,
-};
 use super::fixing::{Class, Fixer, join, remove};
+use super::{
+    CheckInfo, Level, PodView, Setters, Source, Violation, join_quote, plural, security_contexts, sorted,
+    string_or_empty,
+};
 
 pub(super) const ID: &str = "seLinuxOptions";
 
-pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 31], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0, 31],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
+};
 
 pub(super) fn allowed_type(variant: u32, selinux_type: &str) -> bool {
     matches!(selinux_type, "" | "container_t" | "container_init_t" | "container_kvm_t")

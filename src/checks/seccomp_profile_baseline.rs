@@ -3,16 +3,25 @@
 
 use crate::yaml::{Node, Span};
 
-use super::{Source, allowed_profile_type, 
-    CheckInfo, Level, PodView, Violation, annotations, bad_profile_types, containers, go_quote, name, plural,
-    seccomp_types_detail, sorted,
-};
 use super::fixing::{Class, Fixer, Scalar, annotations_to_runtime_default, fix_profile, set};
+use super::{
+    CheckInfo, Level, PodView, Source, Violation, allowed_profile_type, annotations, bad_profile_types, containers,
+    go_quote, name, plural, seccomp_types_detail, sorted,
+};
 
 pub(super) const ID: &str = "seccompProfile_baseline";
 
-pub(super) const INFO: CheckInfo =
-    CheckInfo { id: ID, level: Level::Baseline, variants: &[0, 19], overrides: &[], overrides_from: 0, doc: DOC, source: Source::Psa, evaluate, fix };
+pub(super) const INFO: CheckInfo = CheckInfo {
+    id: ID,
+    level: Level::Baseline,
+    variants: &[0, 19],
+    overrides: &[],
+    overrides_from: 0,
+    doc: DOC,
+    source: Source::Psa,
+    evaluate,
+    fix,
+};
 
 const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";

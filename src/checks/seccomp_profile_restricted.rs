@@ -1,11 +1,11 @@
 //! `seccompProfile_restricted` (restricted, from 1.19): every container must run with the
 //! `RuntimeDefault` or a `Localhost` seccomp profile, set on the pod or on the container.
 
-use super::{Source, 
-    CheckInfo, Level, PodView, Setters, Violation, bad_profile_types, containers, is_windows, name, nearest,
+use super::fixing::Fixer;
+use super::{
+    CheckInfo, Level, PodView, Setters, Source, Violation, bad_profile_types, containers, is_windows, name, nearest,
     pod_security_context, seccomp_types_detail,
 };
-use super::fixing::{Fixer};
 
 pub(super) const ID: &str = "seccompProfile_restricted";
 

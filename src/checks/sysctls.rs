@@ -2,8 +2,8 @@
 
 use crate::yaml::Node;
 
-use super::{Source, CheckInfo, Level, PodView, Violation, items, pod_security_context, string_or_empty};
 use super::fixing::{Class, Fixer, remove_items};
+use super::{CheckInfo, Level, PodView, Source, Violation, items, pod_security_context, string_or_empty};
 
 pub(super) const ID: &str = "sysctls";
 
