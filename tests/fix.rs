@@ -1,7 +1,7 @@
 //! `podsec fix`: the upstream fixtures are fixed to pass, real-world manifests change only where a
 //! value must, and the diffs of the style scenarios in `testdata/fix/` are what a reviewer approved.
 //!
-//! Set `PODSEC_UPDATE_SNAPSHOTS=1` to rewrite the `.diff` snapshots (then read them before committing).
+//! The snapshots are insta's: `cargo insta test` then `cargo insta review` to approve a change.
 
 use std::path::{Path, PathBuf};
 
@@ -31,15 +31,26 @@ fn fix(src: &Source, policy: &Policy, unsafe_fixes: bool) -> FileFix {
     fix_source(src, policy, &choice(unsafe_fixes), &Limits::default())
 }
 
+/// Whether `value` matches the insta snapshot `<dir>/<name>.snap` (`dir` from the crate root), made
+/// from `input`. On a mismatch insta prints the difference (and, outside CI, writes `<name>.snap.new`
+/// for `cargo insta review`); returning instead of panicking lets a test report every scenario first.
+fn matches_snapshot(dir: &str, name: &str, input: &Path, value: &str) -> bool {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_input_file(input);
+    let check = std::panic::AssertUnwindSafe(|| settings.bind(|| insta::assert_snapshot!(name, value)));
+    std::panic::catch_unwind(check).is_ok()
+}
+
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             files_under(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            && !p.to_string_lossy().ends_with(".diff")
-        {
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
             out.push(p);
         }
     }
@@ -298,12 +309,11 @@ fn corpus_is_fixed_minimally() {
     assert!(changed > 400, "only {changed} texts changed");
 }
 
-/// Style scenarios: the diff is compared with the reviewed snapshot beside the input; the result is
-/// idempotent, keeps its line endings and proves itself.
+/// Style scenarios: the diff is compared with the reviewed snapshot beside the input
+/// (`testdata/fix/<input>.snap`); the result is idempotent, keeps its line endings and proves itself.
 #[test]
 fn style_scenarios_match_snapshots() {
     let dir = Path::new("testdata/fix");
-    let update = std::env::var_os("PODSEC_UPDATE_SNAPSHOTS").is_some();
     let mut inputs = Vec::new();
     files_under(dir, &mut inputs);
     assert!(inputs.len() >= 12);
@@ -321,23 +331,23 @@ fn style_scenarios_match_snapshots() {
             };
             snapshot.push_str(&format!("# remains: doc {}: {} [{class}]: {}\n", r.doc, r.fix.check, r.fix.note));
         }
-        let snap_path = PathBuf::from(format!("{}.diff", path.display()));
-        if update {
-            std::fs::write(&snap_path, &snapshot).unwrap();
-        } else {
-            let want = std::fs::read_to_string(&snap_path).unwrap_or_default();
-            if want != snapshot {
-                failures.push(format!("{}: diff differs from {}:\n{snapshot}", path.display(), snap_path.display()));
-            }
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a file name").to_owned();
+        if !matches_snapshot("testdata/fix", &name, &path, &snapshot) {
+            failures.push(name);
         }
         if src.text.contains("\r\n") {
             let bare_lf = result.text.split("\r\n").any(|part| part.contains('\n'));
             assert!(!bare_lf, "{}: an LF line was written into a CRLF file", path.display());
+            // insta compares text with CRLF read as LF: the diff's own lines must keep the file's CRs.
+            let changed = snapshot
+                .split('\n')
+                .filter(|l| l.starts_with(['+', '-']) && !l.starts_with("+++") && !l.starts_with("---"));
+            assert!(changed.clone().all(|l| l.ends_with('\r')), "{}: a diff line lost its CR", path.display());
         }
         let again = fix(&Source { text: result.text.clone(), ..src.clone() }, &policy, true);
         assert_eq!(again.text, result.text, "{}: not idempotent", path.display());
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(failures.is_empty(), "snapshots differ (see above; `cargo insta review`): {}", failures.join(", "));
 }
 
 // ---- The command line: writing, outputs, configuration -------------------------------------------
@@ -951,7 +961,7 @@ fn json<T: serde::Serialize>(v: T) -> serde_json::Value {
 // ---- `--format markdown`: the pull request body ---------------------------------------------------
 
 /// `podsec fix --format markdown` on the examples (and a workload whose name needs escaping) is the
-/// approved report in `testdata/fix-markdown/examples.md`, and writes nothing.
+/// approved report in `testdata/fix-markdown/examples.md.snap`, and writes nothing.
 #[test]
 fn markdown_report_lists_every_change_and_what_remains() {
     let dir = tempfile::tempdir().unwrap();
@@ -970,13 +980,10 @@ fn markdown_report_lists_every_change_and_what_remains() {
     for (name, text) in &originals {
         assert_eq!(&std::fs::read_to_string(dir.path().join(name)).unwrap(), text, "{name}: markdown writes nothing");
     }
-    let golden = root.join("testdata/fix-markdown/examples.md");
-    if std::env::var_os("PODSEC_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(&golden, &out).unwrap();
-    }
-    let expected = std::fs::read_to_string(&golden).expect("the golden report (PODSEC_UPDATE_SNAPSHOTS=1 writes it)");
-    assert_eq!(out, expected, "the report differs from {}", golden.display());
+    assert!(
+        matches_snapshot("testdata/fix-markdown", "examples.md", &root.join("examples"), &out),
+        "the report differs"
+    );
     // What a reader needs is there: the PSA message resolved, the exact unsafe change, the guidance, the warning.
     assert!(out.contains("| `web-deployment.yaml:19` | Deployment/web | `runAsNonRoot` | safe | `spec.template.spec.securityContext.runAsNonRoot: (unset) → true` | runAsNonRoot != true (pod or container \"web\" must set securityContext.runAsNonRoot=true) |"), "{out}");
     assert!(out.contains("`spec.template.spec.hostPID: true → false`"), "{out}");

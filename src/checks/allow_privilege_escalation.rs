@@ -89,3 +89,39 @@ spec:
 ## Fix
 Per container (init, regular, ephemeral): absent → `allowPrivilegeEscalation: false` (**safe**); `true` → `false` (**unsafe**). Beside `privileged: true` or an added `SYS_ADMIN` the API server rejects `false`, so there the fix is **unsafe** and goes together with those fixes.
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn absent_is_safe_and_true_is_unsafe() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  initContainers:
+  - name: init
+    image: busybox
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      allowPrivilegeEscalation: true
+"#), @r#"
+        safe: add container "init" securityContext.allowPrivilegeEscalation: false
+        unsafe: set container "app" securityContext.allowPrivilegeEscalation: true → false
+        @@ -8,2 +8,4 @@
+             image: busybox
+        +    securityContext:
+        +      allowPrivilegeEscalation: false
+           containers:
+        @@ -12,2 +14,2 @@
+             securityContext:
+        -      allowPrivilegeEscalation: true
+        +      allowPrivilegeEscalation: false
+        "#);
+    }
+}

@@ -113,3 +113,40 @@ is singular when there is exactly one bad value.
 ## Fix
 A profile type other than `RuntimeDefault`/`Localhost` becomes `RuntimeDefault`; a forbidden annotation value becomes `runtime/default` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn profiles_and_annotations_become_runtime_default() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/app: unconfined
+spec:
+  securityContext:
+    appArmorProfile:
+      type: Unconfined
+  containers:
+  - name: app
+    image: nginx
+"#), @r#"
+        unsafe: set pod securityContext.appArmorProfile type "Unconfined" → RuntimeDefault
+        unsafe: set annotation container.apparmor.security.beta.kubernetes.io/app → runtime/default
+        @@ -5,3 +5,3 @@
+           annotations:
+        -    container.apparmor.security.beta.kubernetes.io/app: unconfined
+        +    container.apparmor.security.beta.kubernetes.io/app: runtime/default
+         spec:
+        @@ -9,3 +9,3 @@
+             appArmorProfile:
+        -      type: Unconfined
+        +      type: RuntimeDefault
+           containers:
+        "#);
+    }
+}

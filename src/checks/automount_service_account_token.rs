@@ -78,3 +78,27 @@ spec:
 ```
 `service account token mounted (pod uses the default service account and must set automountServiceAccountToken=false)`
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn the_token_is_not_mounted() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+"#), @"
+        safe: add automountServiceAccountToken: false
+        @@ -8 +8,2 @@
+             image: nginx
+        +  automountServiceAccountToken: false
+        ");
+    }
+}

@@ -133,3 +133,31 @@ spec:
 ## Fix
 Removes the `add` entries outside the baseline set (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn added_capabilities_outside_the_baseline_set_are_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      capabilities:
+        add: [CHOWN, NET_ADMIN, SYS_TIME]
+"#), @r#"
+        unsafe: remove NET_ADMIN, SYS_TIME from container "app" securityContext.capabilities.add
+        @@ -10,2 +10,2 @@
+               capabilities:
+        -        add: [CHOWN, NET_ADMIN, SYS_TIME]
+        +        add: [CHOWN]
+        "#);
+    }
+}

@@ -106,3 +106,43 @@ unrestricted capabilities (container "job" must set securityContext.capabilities
 ## Fix
 Appends `ALL` to `capabilities.drop`, creating `securityContext`, `capabilities` and `drop` as needed (**safe**); removes `add` entries other than `NET_BIND_SERVICE` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn all_is_dropped_and_adds_other_than_net_bind_service_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      capabilities:
+        add: [NET_BIND_SERVICE, CHOWN]
+  - name: sidecar
+    image: envoy
+"#), @r#"
+        safe: add ALL to container "app" securityContext.capabilities.drop
+        unsafe: remove CHOWN from container "app" securityContext.capabilities.add
+        safe: add ALL to container "sidecar" securityContext.capabilities.drop
+        @@ -10,4 +10,10 @@
+               capabilities:
+        -        add: [NET_BIND_SERVICE, CHOWN]
+        +        add: [NET_BIND_SERVICE]
+        +        drop:
+        +        - ALL
+           - name: sidecar
+             image: envoy
+        +    securityContext:
+        +      capabilities:
+        +        drop:
+        +        - ALL
+        "#);
+    }
+}

@@ -71,3 +71,35 @@ spec:
 ## Fix
 `hostNetwork`/`hostPID`/`hostIPC: true` → `false` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn host_namespaces_are_turned_off() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  hostNetwork: true
+  hostPID: true
+  hostIPC: false
+  containers:
+  - name: app
+    image: nginx
+"#), @"
+        unsafe: set hostNetwork: true → false
+        unsafe: set hostPID: true → false
+        @@ -5,4 +5,4 @@
+         spec:
+        -  hostNetwork: true
+        -  hostPID: true
+        +  hostNetwork: false
+        +  hostPID: false
+           hostIPC: false
+        ");
+    }
+}

@@ -93,3 +93,32 @@ pods also fail this check there.
 ## Fix
 Removes the `hostPort` field of each port that sets one (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn host_ports_are_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    ports:
+    - containerPort: 80
+      hostPort: 8080
+    - containerPort: 443
+"#), @r#"
+        unsafe: remove hostPort 8080 from container "app"
+        @@ -10,3 +10,2 @@
+             - containerPort: 80
+        -      hostPort: 8080
+             - containerPort: 443
+        "#);
+    }
+}

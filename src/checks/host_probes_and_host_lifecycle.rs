@@ -105,3 +105,42 @@ names are sorted and de-duplicated, like the hosts.
 ## Fix
 Removes the `host` field of the probe or lifecycle handler (**unsafe**): the kubelet then uses the pod IP.
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn probe_and_lifecycle_hosts_are_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    livenessProbe:
+      httpGet:
+        host: example.com
+        port: 80
+    lifecycle:
+      preStop:
+        tcpSocket:
+          host: 10.0.0.1
+          port: 80
+"#), @r#"
+        unsafe: remove livenessProbe.httpGet.host from container "app"
+        unsafe: remove lifecycle.preStop.tcpSocket.host from container "app"
+        @@ -10,3 +10,2 @@
+               httpGet:
+        -        host: example.com
+                 port: 80
+        @@ -15,3 +14,2 @@
+                 tcpSocket:
+        -          host: 10.0.0.1
+                   port: 80
+        "#);
+    }
+}

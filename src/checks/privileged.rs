@@ -63,3 +63,30 @@ spec:
 ## Fix
 `privileged: true` → `false` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn privileged_becomes_false() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      privileged: true # needed?
+"#), @r#"
+        unsafe: set container "app" securityContext.privileged: true → false
+        @@ -9,2 +9,2 @@
+             securityContext:
+        -      privileged: true # needed?
+        +      privileged: false # needed?
+        "#);
+    }
+}

@@ -95,3 +95,30 @@ spec:
 ## Fix
 A `procMount` other than `Default` becomes `Default` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn an_unmasked_proc_mount_becomes_default() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      procMount: Unmasked
+"#), @r#"
+        unsafe: set container "app" securityContext.procMount: Unmasked → Default
+        @@ -9,2 +9,2 @@
+             securityContext:
+        -      procMount: Unmasked
+        +      procMount: Default
+        "#);
+    }
+}

@@ -56,3 +56,31 @@ v1.35+ allows it).
 ## Fix
 A `procMount` other than `Default` becomes `Default` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn an_unmasked_proc_mount_becomes_default() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  hostUsers: false
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      procMount: Unmasked
+"#), @r#"
+        unsafe: set container "app" securityContext.procMount: Unmasked → Default
+        @@ -10,2 +10,2 @@
+             securityContext:
+        -      procMount: Unmasked
+        +      procMount: Default
+        "#);
+    }
+}

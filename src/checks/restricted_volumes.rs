@@ -122,3 +122,27 @@ A volume with only a `name` is reported as `unknown` here, while the API server 
 ## Fix
 **manual**: podsec cannot choose storage for you. Replace the volume with an allowed type (`configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `image`, `persistentVolumeClaim`, `projected`, `secret`), or exempt the workload.
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn a_restricted_volume_type_is_manual() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+  volumes:
+  - name: data
+    nfs:
+      server: nfs.example.com
+      path: /exports
+"#), @"manual: replace the volume with an allowed type (configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret); podsec cannot choose the storage for you");
+    }
+}

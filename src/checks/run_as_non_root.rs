@@ -124,3 +124,57 @@ reported instead when there is one: `runAsNonRoot != true (pod must not set secu
 ## Fix
 Absent: pod-level `runAsNonRoot: true` (**safe**), once for the pod; containers that do not set their own value inherit it, so no container-level copies are added. An explicit `false` at pod or container level becomes `true` (**unsafe**). With `--run-as-user UID`, a pod-level `runAsUser: UID` is added beside it when the pod sets none. The kubelet refuses to start a `runAsNonRoot` container whose image `USER` is root or a name.
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{fixed, fixed_with};
+    use super::super::{PolicyVersion, fixing::FixOptions};
+
+    #[test]
+    fn one_pod_level_value_covers_the_containers() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+  - name: sidecar
+    image: envoy
+    securityContext:
+      runAsNonRoot: false
+"#), @r#"
+        unsafe: set container "sidecar" securityContext.runAsNonRoot: false → true
+        safe: add pod securityContext.runAsNonRoot: true
+        @@ -11,2 +11,4 @@
+             securityContext:
+        -      runAsNonRoot: false
+        +      runAsNonRoot: true
+        +  securityContext:
+        +    runAsNonRoot: true
+        "#);
+    }
+
+    #[test]
+    fn with_run_as_user_the_uid_is_added_beside_it() {
+        insta::assert_snapshot!(fixed_with(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+"#, PolicyVersion::LATEST, &FixOptions { run_as_user: Some(1000) }), @"
+        safe: add pod securityContext.runAsNonRoot: true and runAsUser: 1000
+        @@ -8 +8,4 @@
+             image: nginx
+        +  securityContext:
+        +    runAsNonRoot: true
+        +    runAsUser: 1000
+        ");
+    }
+}

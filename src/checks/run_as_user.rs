@@ -83,3 +83,55 @@ spec:
 ## Fix
 Removes `runAsUser: 0` at pod and container level, or sets it to `--run-as-user UID` when given (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{fixed, fixed_with};
+    use super::super::{PolicyVersion, fixing::FixOptions};
+
+    #[test]
+    fn a_root_uid_is_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    runAsUser: 0
+  containers:
+  - name: app
+    image: nginx
+"#), @"
+        unsafe: remove runAsUser: 0 from pod
+        @@ -5,4 +5,3 @@
+         spec:
+        -  securityContext:
+        -    runAsUser: 0
+        +  securityContext: {}
+           containers:
+        ");
+    }
+
+    #[test]
+    fn with_run_as_user_a_root_uid_is_replaced() {
+        insta::assert_snapshot!(fixed_with(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      runAsUser: 0
+"#, PolicyVersion::LATEST, &FixOptions { run_as_user: Some(1000) }), @r#"
+        unsafe: set container "app" runAsUser: 0 → 1000
+        @@ -9,2 +9,2 @@
+             securityContext:
+        -      runAsUser: 0
+        +      runAsUser: 1000
+        "#);
+    }
+}

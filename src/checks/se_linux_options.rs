@@ -129,3 +129,43 @@ seLinuxOptions (pod and container "app" set forbidden securityContext.seLinuxOpt
 ## Fix
 Removes `user` and `role`, and a forbidden `type` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn user_role_and_forbidden_type_are_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    seLinuxOptions:
+      level: s0:c123,c456
+      type: spc_t
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      seLinuxOptions:
+        user: system_u
+        role: system_r
+"#), @r#"
+        unsafe: remove seLinuxOptions type spc_t from pod
+        unsafe: remove seLinuxOptions user, role from container "app"
+        @@ -8,3 +8,2 @@
+               level: s0:c123,c456
+        -      type: spc_t
+           containers:
+        @@ -13,4 +12,2 @@
+             securityContext:
+        -      seLinuxOptions:
+        -        user: system_u
+        -        role: system_r
+        +      seLinuxOptions: {}
+        "#);
+    }
+}

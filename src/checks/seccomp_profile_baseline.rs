@@ -136,3 +136,55 @@ annotation `seccomp.security.alpha.kubernetes.io/pod: unconfined` gives
 ## Fix
 An explicit forbidden type at pod or container level becomes `RuntimeDefault` (**unsafe**). At policy versions before v1.19 a forbidden seccomp annotation becomes `runtime/default` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{fixed, fixed_with};
+    use super::super::{PolicyVersion, fixing::FixOptions};
+
+    #[test]
+    fn a_forbidden_profile_becomes_runtime_default() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      seccompProfile:
+        type: Unconfined
+"#), @r#"
+        unsafe: set container "app" securityContext.seccompProfile type "Unconfined" → RuntimeDefault
+        @@ -10,2 +10,2 @@
+               seccompProfile:
+        -        type: Unconfined
+        +        type: RuntimeDefault
+        "#);
+    }
+
+    #[test]
+    fn before_v1_19_the_annotations_are_fixed() {
+        insta::assert_snapshot!(fixed_with(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    seccomp.security.alpha.kubernetes.io/pod: unconfined
+spec:
+  containers:
+  - name: app
+    image: nginx
+"#, PolicyVersion::v1(18), &FixOptions::default()), @"
+        unsafe: set annotation seccomp.security.alpha.kubernetes.io/pod → runtime/default
+        @@ -5,3 +5,3 @@
+           annotations:
+        -    seccomp.security.alpha.kubernetes.io/pod: unconfined
+        +    seccomp.security.alpha.kubernetes.io/pod: runtime/default
+         spec:
+        ");
+    }
+}

@@ -90,3 +90,37 @@ An explicitly invalid type is reported instead when there is one, e.g.
 ## Fix
 No valid pod profile: pod-level `seccompProfile: {type: RuntimeDefault}` (**safe**). An existing profile object without a `type` gets `type: RuntimeDefault` (**safe**); an explicit forbidden type (`Unconfined`, ...) at pod or container level becomes `RuntimeDefault` (**unsafe**), dropping a `localhostProfile` that only `Localhost` may carry.
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn a_pod_level_profile_is_added_and_a_forbidden_one_replaced() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+  - name: debug
+    image: busybox
+    securityContext:
+      seccompProfile:
+        type: Unconfined
+"#), @r#"
+        unsafe: set container "debug" securityContext.seccompProfile type "Unconfined" → RuntimeDefault
+        safe: add pod securityContext.seccompProfile.type: RuntimeDefault
+        @@ -12,2 +12,5 @@
+               seccompProfile:
+        -        type: Unconfined
+        +        type: RuntimeDefault
+        +  securityContext:
+        +    seccompProfile:
+        +      type: RuntimeDefault
+        "#);
+    }
+}

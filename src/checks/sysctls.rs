@@ -106,3 +106,37 @@ spec:
 ## Fix
 Removes the forbidden entries of `securityContext.sysctls` (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn forbidden_sysctls_are_removed() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    sysctls:
+    - name: kernel.msgmax
+      value: "65536"
+    - name: net.ipv4.ip_local_port_range
+      value: 1024 65535
+    - name: kernel.shm_rmid_forced
+      value: "1"
+  containers:
+  - name: app
+    image: nginx
+"#), @r#"
+        unsafe: remove sysctls kernel.msgmax
+        @@ -7,4 +7,2 @@
+             sysctls:
+        -    - name: kernel.msgmax
+        -      value: "65536"
+             - name: net.ipv4.ip_local_port_range
+        "#);
+    }
+}

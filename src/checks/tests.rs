@@ -1062,3 +1062,51 @@ fn join_quote_and_plural() {
     assert_eq!(plural(2, "a", "b"), "b");
     assert_eq!(sorted(vec!["b", "a", "b", "B"]), ["B", "a", "b"]);
 }
+
+// ----- the checks' fix tests (each check's file has its own) -------------------------------------
+
+/// What `check`'s fix does to a Pod manifest at `version` with `opts`: each fix's class and note,
+/// then the diff of its safe and unsafe fixes applied (one line of context). Asserts that the check
+/// fails before and, unless its fix is manual, passes after.
+pub(super) fn fixed_with(check: &str, yaml: &str, version: PolicyVersion, opts: &FixOptions) -> String {
+    use crate::edit::{Editor, apply};
+    use fixing::Class;
+    let yaml = yaml.trim_start_matches('\n');
+    let info = info(check).expect("known check");
+    let variant = info.variant_at(version.effective_minor()).expect("the check exists at this version");
+    let violation = |text: &str| {
+        let stream = crate::yaml::parse_stream(text, &crate::yaml::Limits::default());
+        let root = stream.docs.into_iter().next().expect("one document").root.expect("valid YAML");
+        let view = PodView { meta: root.field("metadata"), spec: root.field("spec").expect("a spec") };
+        (info.evaluate)(&view, variant)
+    };
+    assert!(violation(yaml).is_some(), "{check} passes before the fix");
+    let stream = crate::yaml::parse_stream(yaml, &crate::yaml::Limits::default());
+    let doc = &stream.docs[0];
+    let root = doc.root.as_ref().expect("valid YAML");
+    let (spec, meta) = (root.field("spec").expect("a spec"), root.field("metadata"));
+    let target = FixTarget {
+        spec,
+        meta,
+        spec_route: crate::k8s::route(&["spec"]),
+        meta_route: crate::k8s::route(&["metadata"]),
+    };
+    let fixes = plan_fixes(&target, version, &[check], opts);
+    assert!(!fixes.is_empty(), "{check} plans no fix");
+    let ops: Vec<_> = fixes.iter().filter(|f| f.class != Class::Manual).flat_map(|f| f.ops.clone()).collect();
+    let splices = Editor::new(yaml, root, &doc.shared).lower(&ops).expect("the fix lowers to text");
+    let out = apply(yaml, &splices);
+    let manual = fixes.iter().any(|f| f.class == Class::Manual);
+    assert_eq!(violation(&out).is_some(), manual, "{check} after the fix:\n{out}");
+    let mut shown: String = fixes.iter().map(|f| format!("{}: {}\n", f.class.as_str(), f.note)).collect();
+    let diff = similar::TextDiff::from_lines(yaml, out.as_str());
+    for hunk in diff.unified_diff().context_radius(1).iter_hunks() {
+        shown.push_str(&hunk.to_string());
+    }
+    shown
+}
+
+/// [`fixed_with`] at `latest`, without options.
+pub(super) fn fixed(check: &str, yaml: &str) -> String {
+    fixed_with(check, yaml, PolicyVersion::LATEST, &FixOptions::default())
+}

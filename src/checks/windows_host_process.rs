@@ -72,3 +72,40 @@ spec:
 ## Fix
 `hostProcess: true` → `false` at pod and container level (**unsafe**).
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::fixed;
+
+    #[test]
+    fn host_process_becomes_false() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    windowsOptions:
+      hostProcess: true
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      windowsOptions:
+        hostProcess: true
+"#), @r#"
+        unsafe: set pod securityContext.windowsOptions.hostProcess: true → false
+        unsafe: set container "app" securityContext.windowsOptions.hostProcess: true → false
+        @@ -7,3 +7,3 @@
+             windowsOptions:
+        -      hostProcess: true
+        +      hostProcess: false
+           containers:
+        @@ -13,2 +13,2 @@
+               windowsOptions:
+        -        hostProcess: true
+        +        hostProcess: false
+        "#);
+    }
+}
