@@ -144,7 +144,17 @@ pub fn ignored_by_annotation(object: &Node) -> Vec<String> {
 /// The Namespaces in a document (its root, or the items of a List) that carry a
 /// `pod-security.kubernetes.io/enforce` label: name, level (`None` for `privileged`) and version.
 /// As PSA does, an invalid level is read as `restricted` (fail closed) and an invalid version as `latest`.
-pub fn namespace_levels(root: &Node) -> Vec<(String, Option<Level>, Option<PolicyVersion>)> {
+/// A Namespace's `pod-security.kubernetes.io/enforce` labels: the policy of the workloads in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamespacePolicy {
+    pub name: String,
+    /// `None`: `privileged`, no check applies.
+    pub level: Option<Level>,
+    /// `enforce-version`, when set (else the run's version).
+    pub version: Option<PolicyVersion>,
+}
+
+pub fn namespace_levels(root: &Node) -> Vec<NamespacePolicy> {
     let objects: Vec<&Node> = match root.get("items").and_then(Node::as_seq) {
         Some(items) if root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) => {
             items.iter().collect()
@@ -154,7 +164,7 @@ pub fn namespace_levels(root: &Node) -> Vec<(String, Option<Level>, Option<Polic
     objects.into_iter().filter_map(namespace_level).collect()
 }
 
-fn namespace_level(ns: &Node) -> Option<(String, Option<Level>, Option<PolicyVersion>)> {
+fn namespace_level(ns: &Node) -> Option<NamespacePolicy> {
     if ns.get("kind").and_then(Node::as_str) != Some("Namespace") {
         return None;
     }
@@ -166,5 +176,5 @@ fn namespace_level(ns: &Node) -> Option<(String, Option<Level>, Option<PolicyVer
     };
     let version =
         labels.field("pod-security.kubernetes.io/enforce-version").and_then(Node::as_str).and_then(|v| v.parse().ok());
-    Some((name.to_owned(), level, version))
+    Some(NamespacePolicy { name: name.to_owned(), level, version })
 }

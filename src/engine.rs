@@ -18,7 +18,7 @@ pub struct Policy {
     /// Namespaces of the input with an `enforce` label: their workloads use that level (and
     /// `enforce-version`) unless the level was given on the command line.
     /// `None` as the level: `privileged`, no check applies.
-    pub namespaces: Vec<(String, Option<Level>, Option<PolicyVersion>)>,
+    pub namespaces: Vec<crate::config::NamespacePolicy>,
     /// Kustomize patches to leave alone (`check` and `fix` on files set it; off by default).
     pub patches: crate::patches::Patches,
 }
@@ -64,8 +64,8 @@ impl Policy {
 
     /// The level (`None`: privileged, nothing to check) and version for a workload in `namespace`.
     pub fn for_namespace(&self, namespace: Option<&str>) -> (Option<Level>, PolicyVersion) {
-        match namespace.and_then(|ns| self.namespaces.iter().find(|(n, ..)| n == ns)) {
-            Some((_, level, version)) => (*level, version.unwrap_or(self.version)),
+        match namespace.and_then(|ns| self.namespaces.iter().find(|n| n.name == ns)) {
+            Some(ns) => (ns.level, ns.version.unwrap_or(self.version)),
             None => (Some(self.level), self.version),
         }
     }

@@ -12,6 +12,7 @@ use crate::checks::{self, Level, PolicyVersion};
 use crate::edit::{Editor, Op, OpKind, apply};
 use crate::engine::{self, Outcome, Policy, Resource};
 use crate::fix::{self, Applied, Choice, Class, FixOptions};
+use crate::frontend::{EXIT_ERROR, EXIT_OK, KRM_FAILED};
 use crate::input::Source;
 use crate::k8s::{self, Seg};
 use crate::yaml::{self, Limits, Node};
@@ -163,7 +164,7 @@ pub fn process(input: Source, plugin_config: Option<&str>) -> Run {
                 Some(_) => with_results(&input.text, &[json!({"message": message, "severity": "error"})]),
                 None => String::new(),
             };
-            return Run { stdout, stderr: format!("podsec: error: {message}\n"), code: 1 };
+            return Run { stdout, stderr: format!("podsec: error: {message}\n"), code: KRM_FAILED };
         }
     };
     let as_list = list.is_some();
@@ -217,13 +218,13 @@ pub fn process(input: Source, plugin_config: Option<&str>) -> Run {
             stderr.push_str(&format!("podsec: {severity}: {at}{message}\n"));
         }
     }
-    let code = i32::from(results.iter().any(|r| r["severity"] == "error"));
+    let code = if results.iter().any(|r| r["severity"] == "error") { KRM_FAILED } else { EXIT_OK };
     let stdout = if as_list { with_results(&text, &results) } else { text };
     Run { stdout, stderr, code }
 }
 
 fn failed(message: String) -> Run {
-    Run { stdout: String::new(), stderr: format!("podsec: error: {message}\n"), code: 1 }
+    Run { stdout: String::new(), stderr: format!("podsec: error: {message}\n"), code: KRM_FAILED }
 }
 
 fn is_resource_list(root: &Node) -> bool {
@@ -430,7 +431,7 @@ pub fn run_plugin(config: &std::path::Path) -> i32 {
         Ok(text) => run(Some(&text)),
         Err(e) => {
             eprintln!("podsec: error: cannot read the plugin configuration {}: {e}", config.display());
-            1
+            KRM_FAILED
         }
     }
 }
@@ -447,7 +448,7 @@ fn run(plugin_config: Option<&str>) -> i32 {
         Ok(()) => out.code,
         Err(e) => {
             eprintln!("podsec: error: writing stdout: {e}");
-            1
+            KRM_FAILED
         }
     }
 }
@@ -473,14 +474,14 @@ pub fn plugin_path(home: &std::path::Path) -> std::path::PathBuf {
 pub fn install_plugin(dir: Option<&std::path::Path>) -> i32 {
     let Some(home) = dir.map(std::path::Path::to_path_buf).or_else(default_plugin_home) else {
         eprintln!("podsec: error: no plugin home: set KUSTOMIZE_PLUGIN_HOME or pass --dir");
-        return 2;
+        return EXIT_ERROR;
     };
     let target = plugin_path(&home);
     let exe = match std::env::current_exe().and_then(std::fs::canonicalize) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("podsec: error: cannot find the podsec binary: {e}");
-            return 2;
+            return EXIT_ERROR;
         }
     };
     let link = || -> std::io::Result<()> {
@@ -498,7 +499,7 @@ pub fn install_plugin(dir: Option<&std::path::Path>) -> i32 {
     };
     if let Err(e) = link() {
         eprintln!("podsec: error: cannot install the plugin at {}: {e}", target.display());
-        return 2;
+        return EXIT_ERROR;
     }
     eprintln!("podsec: installed {} -> {}", target.display(), exe.display());
     let home_note = if dir.is_some() || std::env::var_os("KUSTOMIZE_PLUGIN_HOME").is_none() {
@@ -515,9 +516,9 @@ pub fn install_plugin(dir: Option<&std::path::Path>) -> i32 {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("podsec: error: could not write the output: {e}");
         }
-        return 2;
+        return EXIT_ERROR;
     }
-    0
+    EXIT_OK
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 
 pub mod invariants;
 mod namespace;
-pub mod run;
 
 use serde_json::{Value as J, json};
 

@@ -10,13 +10,13 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::app::{EXIT_ERROR, EXIT_OK};
+use crate::frontend::{EXIT_ERROR, EXIT_OK};
 use crate::input::{self, LineIndex};
 use crate::yaml::{self, Limits, YamlError};
 
 pub fn run(paths: &[String]) -> i32 {
     let (files, errors) = input::discover(paths, &|_| false);
-    let mut out = crate::app::Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let mut out = crate::frontend::Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let mut status = EXIT_OK;
     let limits = Limits::default();
     for (name, path) in &files {
@@ -35,7 +35,7 @@ pub fn run(paths: &[String]) -> i32 {
         status = EXIT_ERROR;
         let _ = writeln!(out, "{}", json!({"file": e.name, "doc": null, "error": e.message, "line": e.line}));
     }
-    crate::app::output_status([out.finish()]).unwrap_or(status)
+    crate::frontend::output_status([out.finish()]).unwrap_or(status)
 }
 
 /// The lines for one file's text.

@@ -26,11 +26,11 @@ use std::process::Command as Process;
 
 use serde_json::{Value as J, json};
 
-use crate::app::{EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS};
 use crate::checks::{Level, PolicyVersion};
 use crate::cli::FixArgs;
 use crate::engine::Policy;
 use crate::fix::{Choice, FixOptions, fix_source};
+use crate::frontend::{EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS};
 use crate::input::Source;
 use crate::yaml::{self, Limits, Node, Value};
 
@@ -147,7 +147,7 @@ fn run_dir(args: &FixArgs, cmd: &[String], dir: &Path, write: bool) -> i32 {
     };
     let changed = plan.changes.len();
     // A failed write (closed pipe, full disk) ends the run with exit 2 (app::Output).
-    let mut out = crate::app::Output::new(std::io::stdout().lock());
+    let mut out = crate::frontend::Output::new(std::io::stdout().lock());
     if args.diff {
         for c in &plan.changes {
             let _ = out.write_all(file_diff(&c.path, c.old.as_deref(), &c.new).as_bytes());
@@ -164,7 +164,7 @@ fn run_dir(args: &FixArgs, cmd: &[String], dir: &Path, write: bool) -> i32 {
             }
         }
     }
-    if let Some(status) = crate::app::output_status([out.finish()]) {
+    if let Some(status) = crate::frontend::output_status([out.finish()]) {
         return status;
     }
     drop(out);
@@ -203,31 +203,11 @@ fn run_dir(args: &FixArgs, cmd: &[String], dir: &Path, write: bool) -> i32 {
 /// The policy for a build: flags, then a Namespace's enforce label in the build, then `.podsec.yaml`
 /// (found from DIR upward), then restricted:latest.
 fn policy_for(args: &FixArgs, dir: &Path, rendered: &str) -> Result<Policy, String> {
-    let paths = [dir.display().to_string()];
-    let config = match args.policy.config.clone().or_else(|| crate::config::discover(&paths)) {
-        Some(path) => crate::config::load(&path)?,
-        None => crate::config::Config::default(),
-    };
-    let level = args.policy.level.or(config.level).unwrap_or(Level::Restricted);
-    let version = args.policy.pss_version.or(config.version).unwrap_or(PolicyVersion::LATEST);
-    let mut policy = Policy::new(level, version);
-    policy.ignore = config.ignore.clone();
-    policy.extra_kinds = config.kinds.clone();
-    if args.policy.level.is_none() || args.policy.pss_version.is_none() {
+    let config = crate::frontend::load_config(&args.policy, &[dir.display().to_string()])?;
+    Ok(crate::frontend::policy(&args.policy, &config, || {
         let stream = yaml::parse_stream(rendered, &Limits::default());
-        policy.namespaces = stream
-            .docs
-            .iter()
-            .filter_map(|d| d.root.as_ref().ok())
-            .flat_map(crate::config::namespace_levels)
-            .map(|(ns, l, v)| {
-                let l = if args.policy.level.is_some() { Some(level) } else { l };
-                let v = if args.policy.pss_version.is_some() { Some(version) } else { v };
-                (ns, l, v)
-            })
-            .collect();
-    }
-    Ok(policy)
+        stream.docs.iter().filter_map(|d| d.root.as_ref().ok()).flat_map(crate::config::namespace_levels).collect()
+    }))
 }
 
 fn choice_of(args: &FixArgs) -> Choice {
@@ -381,7 +361,7 @@ fn apply_and_verify(plan: &Plan, cmd: &[String], dir: &Path, args: &FixArgs) -> 
         for c in written {
             match &c.old {
                 Some(old) => {
-                    let _ = crate::fix::run::write_atomic(&c.path, old.as_bytes());
+                    let _ = crate::write::write_atomic(&c.path, old.as_bytes());
                 }
                 None => {
                     let _ = std::fs::remove_file(&c.path);
@@ -397,7 +377,7 @@ fn apply_and_verify(plan: &Plan, cmd: &[String], dir: &Path, args: &FixArgs) -> 
     }
     for c in &plan.changes {
         let res = if c.old.is_some() {
-            crate::fix::run::write_atomic(&c.path, c.new.as_bytes())
+            crate::write::write_atomic(&c.path, c.new.as_bytes())
         } else {
             std::fs::write(&c.path, c.new.as_bytes())
         };
