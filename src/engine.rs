@@ -52,6 +52,12 @@ impl Policy {
         std::borrow::Cow::Owned(policy)
     }
 
+    /// Whether to go on reading a document after its root entry `key: value` ([`yaml::Keep`]): the
+    /// YAML layer skims the rest of a document whose `kind` this policy does not read.
+    pub fn reads_entry(&self, key: &str, value: &str) -> bool {
+        key != "kind" || self.reads_kind(value)
+    }
+
     /// Whether a document of this `kind` is read in full (workloads, Lists, Namespaces); the others
     /// are only skimmed for errors.
     pub fn reads_kind(&self, kind: &str) -> bool {
@@ -154,7 +160,7 @@ pub struct Checked {
 pub fn check_source(src: &Source, policy: &Policy, limits: &yaml::Limits) -> Checked {
     let policy = policy.for_source(src);
     let policy = &*policy;
-    let keep = |kind: &str| policy.reads_kind(kind);
+    let keep = |key: &str, value: &str| policy.reads_entry(key, value);
     let stream = yaml::parse_stream_keeping(&src.text, limits, Some(&keep));
     let docs: Vec<Result<&Node, &yaml::YamlError>> = stream.docs.iter().map(|d| d.root.as_ref()).collect();
     let mut resources = Vec::new();
@@ -177,7 +183,7 @@ pub fn check_each(
 ) -> (Vec<Resource>, Option<usize>, usize) {
     let policy = policy.for_source(src);
     let policy = &*policy;
-    let keep = |kind: &str| policy.reads_kind(kind);
+    let keep = |key: &str, value: &str| policy.reads_entry(key, value);
     let mut resources = Vec::new();
     let mut index = 0;
     let stream = yaml::parse_each(&src.text, limits, Some(&keep), &mut |doc| {
@@ -207,7 +213,7 @@ pub fn check_streaming(
 ) -> usize {
     let policy = policy.for_source(src);
     let policy = &*policy;
-    let keep = |kind: &str| policy.reads_kind(kind);
+    let keep = |key: &str, value: &str| policy.reads_entry(key, value);
     let mut lines: Option<LineIndex> = None;
     let mut index = 0;
     let stream = yaml::parse_each(&src.text, limits, Some(&keep), &mut |doc| {

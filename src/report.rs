@@ -33,8 +33,6 @@ pub struct Totals {
     pub workloads: usize,
     pub failing: usize,
     pub violations: usize,
-    /// Violations of Pod Security Admission itself (not podsec's own checks).
-    pub psa_violations: usize,
     pub errors: usize,
     /// Documents left alone as kustomize patches.
     pub patches: usize,
@@ -46,7 +44,6 @@ impl Totals {
         self.workloads += o.workloads;
         self.failing += o.failing;
         self.violations += o.violations;
-        self.psa_violations += o.psa_violations;
         self.errors += o.errors;
         self.patches += o.patches;
         for (k, n) in &o.other_policies {
@@ -70,7 +67,6 @@ pub fn totals(files: &[FileReport]) -> Totals {
                     t.workloads += 1;
                     t.violations += findings.len();
                     t.failing += usize::from(!findings.is_empty());
-                    t.psa_violations += findings.iter().filter(|f| !f.own).count();
                 }
                 Outcome::Error { .. } => t.errors += 1,
                 Outcome::Skipped { reason, .. } => t.patches += usize::from(reason.is_some()),

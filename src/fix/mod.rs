@@ -152,7 +152,7 @@ pub fn fix_source(src: &Source, policy: &Policy, choice: &Choice, limits: &Limit
     let policy = policy.for_source(src);
     let policy = &*policy;
     let text = src.text.as_str();
-    let keep = |kind: &str| policy.reads_kind(kind);
+    let keep = |key: &str, value: &str| policy.reads_entry(key, value);
     let mut acc = Stitch::new(text, policy, choice, limits);
     let mut prev: Option<yaml::Doc> = None;
     let stream = yaml::parse_each(text, limits, Some(&keep), &mut |doc| {
@@ -449,7 +449,7 @@ fn fix_chunk<'c>(
         splices.sort_by_key(Splice::order);
         let new_text = apply(&text, &splices);
         // The chunk is parsed again whole (its directives included).
-        let keep = |kind: &str| policy.reads_kind(kind);
+        let keep = |key: &str, value: &str| policy.reads_entry(key, value);
         let stream = yaml::parse_stream_keeping(&new_text, limits, Some(&keep));
         current = engine::evaluate_stream(stream, policy);
         text = new_text.into();
@@ -475,7 +475,7 @@ fn fix_chunk<'c>(
     // Refused: what remains is everything planned on the chunk as it was (read again: its tree is
     // not kept through the rounds, so that a large document is held once).
     let (before, remaining_before) = if bug.is_some() {
-        let keep = |kind: &str| policy.reads_kind(kind);
+        let keep = |key: &str, value: &str| policy.reads_entry(key, value);
         let again = engine::evaluate_stream(yaml::parse_stream_keeping(chunk, limits, Some(&keep)), policy);
         let mut remaining = remaining_of(&again, policy, choice, &[]);
         for x in remaining.iter_mut().filter(|x| chosen(&x.fix, choice)) {

@@ -54,7 +54,7 @@ pub struct Stream {
     /// An error after which nothing more of the stream could be read.
     pub fatal: Option<YamlError>,
     /// Spans of quoted and block scalars, in order: what [`literal_spans`] returns, gathered during
-    /// this parse so that telling a template from data needs no second one.
+    /// this parse so that a caller who needs them needs no second one.
     pub literal_spans: Vec<(usize, usize)>,
     /// Some document (or the stream) could not be read.
     pub any_error: bool,
@@ -66,9 +66,15 @@ pub fn parse_stream(src: &str, limits: &Limits) -> Stream {
     parse_stream_keeping(src, limits, None)
 }
 
-/// [`parse_stream`], building full trees only for documents whose `kind` `keep` accepts (see
-/// [`parse_each`]).
-pub fn parse_stream_keeping(src: &str, limits: &Limits, keep: Option<&dyn Fn(&str) -> bool>) -> Stream {
+/// Decides, entry by entry, whether a document's tree is worth building: called with each root-level
+/// `key: value` whose value is a string, in order, until it returns false. The rest of that document
+/// is then skimmed: only checked for errors (syntax, values JSON cannot carry), not built. When the
+/// deciding key comes again at the root (the last of duplicate keys wins), or a merge key does, the
+/// document is read again in full.
+pub type Keep<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// [`parse_stream`], building full trees only for the documents `keep` accepts (see [`Keep`]).
+pub fn parse_stream_keeping(src: &str, limits: &Limits, keep: Option<Keep<'_>>) -> Stream {
     let mut docs = Vec::new();
     let mut stream = parse_each(src, limits, keep, &mut |doc| docs.push(doc));
     stream.docs = docs;
@@ -76,16 +82,11 @@ pub fn parse_stream_keeping(src: &str, limits: &Limits, keep: Option<&dyn Fn(&st
 }
 
 /// Parse `src` document by document, handing each to `on_doc` as soon as it is complete (so that a
-/// caller can drop its tree before the next one is built). With `keep`, a document whose top-level
-/// `kind` is rejected is skimmed after that key: its root holds only the entries before and
-/// including `kind`, and the rest is only checked for errors (syntax, values JSON cannot carry).
+/// caller can drop its tree before the next one is built). With `keep`, a document it rejects is
+/// skimmed after the deciding entry: its root holds only the entries up to and including that one
+/// (see [`Keep`]).
 /// The returned stream has no `docs`.
-pub fn parse_each(
-    src: &str,
-    limits: &Limits,
-    keep: Option<&dyn Fn(&str) -> bool>,
-    on_doc: &mut dyn FnMut(Doc),
-) -> Stream {
+pub fn parse_each(src: &str, limits: &Limits, keep: Option<Keep<'_>>, on_doc: &mut dyn FnMut(Doc)) -> Stream {
     let mut parser = Parser::new_from_str_with_options(src, parser_options(limits));
     let mut stream = Stream::default();
     let mut builder: Option<Builder> = None;
@@ -134,8 +135,8 @@ pub fn parse_each(
                     let (rebuild, doc_start) = (b.rebuild, b.doc_start);
                     if let Some(mut doc) = b.finish() {
                         if rebuild && doc.root.is_ok() {
-                            // Read it again in full (a later `kind` may make it a workload), from
-                            // its directives on.
+                            // Read it again in full (a later duplicate of the deciding key may
+                            // change the decision), from its directives on.
                             let from = document_text_start(src, last_end, doc.start).min(doc_start);
                             let region = src.get(from..doc.end.max(from)).unwrap_or("");
                             if let Some(mut full) = parse_stream(region, limits).docs.into_iter().next() {
@@ -295,8 +296,10 @@ struct Builder<'l> {
     decodes: usize,
     aliased: usize,
     error: Option<YamlError>,
-    /// Which documents get a full tree (by `kind`); `None`: all.
-    keep: Option<&'l dyn Fn(&str) -> bool>,
+    /// Which documents get a full tree; `None`: all.
+    keep: Option<Keep<'l>>,
+    /// The root key whose entry made `keep` reject the document.
+    skim_key: Option<String>,
     /// Skimming the rest of a document nobody reads: open collections since, and the furthest end.
     skim: Option<(usize, usize)>,
     /// While skimming, aliases are counted, not expanded: the size of each anchored node, and the
@@ -305,15 +308,16 @@ struct Builder<'l> {
     skim_open: Vec<(usize, usize)>,
     /// While skimming at the root: whether the next root-level scalar is a key.
     skim_expect_key: bool,
-    /// A second `kind` (or a merge key) at the root came after skimming began: the last `kind`
-    /// wins, so the document must be read again in full.
+    /// The deciding key (or a merge key) came again at the root after skimming began: the last
+    /// one wins, so the document must be read again in full.
     rebuild: bool,
 }
 
 impl<'l> Builder<'l> {
-    fn new(src: &'l str, limits: &'l Limits, doc_start: usize, keep: Option<&'l dyn Fn(&str) -> bool>) -> Self {
+    fn new(src: &'l str, limits: &'l Limits, doc_start: usize, keep: Option<Keep<'l>>) -> Self {
         Builder {
             keep,
+            skim_key: None,
             skim: None,
             skim_sizes: HashMap::new(),
             skim_open: Vec::new(),
@@ -532,7 +536,7 @@ impl<'l> Builder<'l> {
                     self.skim_sizes.insert(anchor, 1);
                 }
                 if depth_now == 0 {
-                    if self.skim_expect_key && (text == "kind" || text == "<<") {
+                    if self.skim_expect_key && (self.skim_key.as_deref() == Some(&*text) || text == "<<") {
                         self.rebuild = true;
                     }
                     self.skim_expect_key = !self.skim_expect_key;
@@ -567,7 +571,7 @@ impl<'l> Builder<'l> {
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                // The root closes: keep what was built (up to `kind`).
+                // The root closes: keep what was built (up to the deciding entry).
                 let end = *end;
                 self.skim = None;
                 if let Some(Frame::Map { entries, start, flow_end, .. }) = self.stack.pop() {
@@ -637,14 +641,14 @@ impl<'l> Builder<'l> {
 
     fn push_node(&mut self, node: Node) {
         let offset = node.span.start;
-        // The root's `kind` decides whether the rest of the document is built or only skimmed.
+        // A root entry may decide that the rest of the document is only skimmed.
         if self.stack.len() == 1
             && let Some(keep) = self.keep
             && let Some(Frame::Map { key: Some(Key { text, merge: false, .. }), .. }) = self.stack.last()
-            && text == "kind"
-            && let Some(kind) = node.as_str()
-            && !keep(kind)
+            && let Some(value) = node.as_str()
+            && !keep(text, value)
         {
+            self.skim_key = Some(text.clone());
             self.skim = Some((0, node.span.end));
         }
         match self.stack.last_mut() {
@@ -896,4 +900,31 @@ pub fn literal_spans(src: &str) -> (Vec<(usize, usize)>, bool) {
         }
     }
     (spans, parses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(root: &Node) -> Vec<&str> {
+        root.as_map().unwrap_or(&[]).iter().map(|e| e.key.as_str()).collect()
+    }
+
+    #[test]
+    fn keep_skims_a_rejected_document_after_its_deciding_entry() {
+        let keep = |key: &str, value: &str| key != "type" || value == "wanted";
+        let text = "a: 1\ntype: other\nb: {c: [1, 2]}\n---\ntype: wanted\nb: 2\n---\ntype: other\nb: 3\ntype: wanted\n";
+        let stream = parse_stream_keeping(text, &Limits::default(), Some(&keep));
+        let roots: Vec<&Node> = stream.docs.iter().map(|d| d.root.as_ref().expect("valid")).collect();
+        assert_eq!(keys(roots[0]), ["a", "type"], "skimmed after `type`");
+        let end = roots[0].span.end;
+        assert!(end >= text.find("]}").unwrap() + 2 && end <= text.find("---").unwrap(), "the root spans the document");
+        assert_eq!(keys(roots[1]), ["type", "b"]);
+        // The deciding key again: the last one wins, so the document is read in full.
+        assert_eq!(keys(roots[2]), ["type", "b"]);
+        assert_eq!(roots[2].field("type").and_then(Node::as_str), Some("wanted"));
+        // A skimmed document is still checked for errors.
+        let bad = parse_stream_keeping("type: other\nb: !!int x\n", &Limits::default(), Some(&keep));
+        assert!(bad.any_error && bad.docs[0].root.is_err());
+    }
 }

@@ -3,9 +3,8 @@
 
 use std::fmt;
 
-/// A byte range in the document's source text, plus whether the node was reached through an alias or
-/// a merge key (`shared`): such a node's text also stands for other places, so it must not be edited
-/// as if it were only this one.
+/// A byte range in the document's source text. (How the node was reached, and so whether its text
+/// also stands for other places, is its [`Origin`].)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Span {
     pub start: usize,
@@ -18,8 +17,6 @@ pub enum Origin {
     /// Written here, in place.
     #[default]
     Direct,
-    /// Written here and anchored (`&a`) and used by an alias elsewhere: editing it edits those too.
-    Anchored,
     /// Reached through an `*alias`: the text is elsewhere and stands for several places.
     Alias,
     /// Reached through a `<<` merge key: the key exists in the JSON but not in this mapping's text.
