@@ -260,6 +260,15 @@ impl<'a> Editor<'a> {
     pub fn lower(&self, ops: &[Op]) -> Result<Vec<Splice>, String> {
         let (translated, allowed) = self.through_anchors(ops)?;
         let ops = translated.as_deref().unwrap_or(ops);
+        let mut splices = self.splices_of(ops)?;
+        self.refuse_shared(&splices, &allowed)?;
+        splices.extend(self.chomp_at_eof(&splices));
+        merge_splices(splices)
+    }
+
+    /// Each op's splices: scalars replaced and items appended in place, removals grouped by parent,
+    /// and the missing parts of all ops that stop at the same node inserted as one.
+    fn splices_of(&self, ops: &[Op]) -> Result<Vec<Splice>, String> {
         let mut splices = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         let mut pending_at: std::collections::HashMap<Route, usize> = std::collections::HashMap::new();
@@ -273,18 +282,7 @@ impl<'a> Editor<'a> {
             match (&op.kind, rest.is_empty()) {
                 (OpKind::Set(v), true) => splices.push(self.replace_scalar(existing, &op.route, v)?),
                 (OpKind::Remove, true) => {
-                    if self.entry_of(&op.route).is_some_and(|e| e.value.origin == Origin::Merge) {
-                        return Err(format!(
-                            "`{}` comes from a merge key (<<); removing it there is not written by podsec",
-                            crate::k8s::pointer(&op.route)
-                        ));
-                    }
-                    if self.entry_of(&op.route).is_some_and(|e| e.dup) {
-                        return Err(format!(
-                            "`{}` is written more than once in its mapping (the last one counts); removing one would bring back another",
-                            crate::k8s::pointer(&op.route)
-                        ));
-                    }
+                    self.refuse_removal(&op.route)?;
                     let parent = &op.route[..op.route.len() - 1];
                     let gone = gone_of.entry(parent.to_vec()).or_insert_with(|| {
                         removals.push(parent.to_vec());
@@ -327,7 +325,32 @@ impl<'a> Editor<'a> {
                 splices.push(splice);
             }
         }
-        for s in &splices {
+        Ok(splices)
+    }
+
+    /// Refuse removing an entry whose removal would not remove it: one a merge key (`<<`) brings,
+    /// or a key written twice (the other would count again).
+    fn refuse_removal(&self, route: &[Seg]) -> Result<(), String> {
+        let entry = self.entry_of(route);
+        if entry.is_some_and(|e| e.value.origin == Origin::Merge) {
+            return Err(format!(
+                "`{}` comes from a merge key (<<); removing it there is not written by podsec",
+                crate::k8s::pointer(route)
+            ));
+        }
+        if entry.is_some_and(|e| e.dup) {
+            return Err(format!(
+                "`{}` is written more than once in its mapping (the last one counts); removing one would bring back another",
+                crate::k8s::pointer(route)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuse splices that touch shared text (an anchor an alias also uses), except at the anchors
+    /// `allowed` (where every place gets the same change).
+    fn refuse_shared(&self, splices: &[Splice], allowed: &[Span]) -> Result<(), String> {
+        for s in splices {
             // Closed intervals: an insertion right at the end of an anchored mapping extends it.
             // An insertion right after a shared scalar leaves it alone; right after a shared block
             // collection it would extend it.
@@ -342,37 +365,7 @@ impl<'a> Editor<'a> {
                 return Err("the value is inside an anchor (&) that an alias (*) also uses; editing it would change the other place too".into());
             }
         }
-        splices.extend(self.chomp_at_eof(&splices));
-        splices.sort_by_key(Splice::order);
-        // Deletions that touch (neighbouring lines) are one deletion.
-        splices.dedup_by(|next, prev| {
-            let merge = prev.text.is_empty() && next.text.is_empty() && next.start <= prev.end;
-            if merge {
-                prev.end = prev.end.max(next.end);
-            }
-            merge
-        });
-        // An insertion right at the end of a replaced scalar (`privileged: false` and a new entry
-        // after it) is one splice: the value, then the new lines.
-        splices.dedup_by(|next, prev| {
-            let merge = prev.start < prev.end
-                && !prev.text.is_empty()
-                && next.start == prev.end
-                && next.start == next.end
-                && !next.text.is_empty();
-            if merge {
-                prev.text.push_str(&next.text);
-            }
-            merge
-        });
-        // An insertion right at the end of a removed range counts as overlapping (it would land in
-        // the wrong place); the fix loop writes the later edit in its next round.
-        let conflict =
-            |a: &Splice, b: &Splice| a.end > b.start || (a.end == b.start && a.start != a.end && b.start == b.end);
-        if splices.windows(2).any(|w| conflict(&w[0], &w[1])) {
-            return Err("overlapping edits".into());
-        }
-        Ok(splices)
+        Ok(())
     }
 
     /// Whether the insertion `s` would become part of the block collection spanning `sh`: right at
@@ -1167,6 +1160,41 @@ impl<'a> Editor<'a> {
         }
         Ok(out)
     }
+}
+
+/// Splices in text order, touching deletions joined and an insertion at the end of a replaced
+/// scalar folded into it; overlapping ones refused.
+fn merge_splices(mut splices: Vec<Splice>) -> Result<Vec<Splice>, String> {
+    splices.sort_by_key(Splice::order);
+    // Deletions that touch (neighbouring lines) are one deletion.
+    splices.dedup_by(|next, prev| {
+        let merge = prev.text.is_empty() && next.text.is_empty() && next.start <= prev.end;
+        if merge {
+            prev.end = prev.end.max(next.end);
+        }
+        merge
+    });
+    // An insertion right at the end of a replaced scalar (`privileged: false` and a new entry
+    // after it) is one splice: the value, then the new lines.
+    splices.dedup_by(|next, prev| {
+        let merge = prev.start < prev.end
+            && !prev.text.is_empty()
+            && next.start == prev.end
+            && next.start == next.end
+            && !next.text.is_empty();
+        if merge {
+            prev.text.push_str(&next.text);
+        }
+        merge
+    });
+    // An insertion right at the end of a removed range counts as overlapping (it would land in
+    // the wrong place); the fix loop writes the later edit in its next round.
+    let conflict =
+        |a: &Splice, b: &Splice| a.end > b.start || (a.end == b.start && a.start != a.end && b.start == b.end);
+    if splices.windows(2).any(|w| conflict(&w[0], &w[1])) {
+        return Err("overlapping edits".into());
+    }
+    Ok(splices)
 }
 
 /// Apply sorted, non-overlapping splices.

@@ -16,9 +16,10 @@ use crate::input;
 use crate::yaml::Limits;
 
 /// What one file contributes to the output.
+#[derive(Default)]
 struct FileOutcome {
     name: String,
-    /// Errors for stderr (one line each), and whether they count as errors (exit 2).
+    /// Errors for stderr (one line each); each counts (exit 2).
     errors: Vec<String>,
     changed: bool,
     fixed_text: Option<String>,
@@ -30,8 +31,7 @@ struct FileOutcome {
     remaining: Vec<String>,
     /// How many of `remaining` are manual, need --unsafe-fixes, were refused.
     remaining_kinds: [usize; 3],
-    warnings: Vec<String>,
-    /// A `runAsNonRoot: true` was written (the summary warns what the kubelet does with it).
+    /// A fix that needs a non-root image was written (the summary warns what the kubelet does).
     adds_run_as_non_root: bool,
     /// `--format markdown`: the file's rows.
     markdown: Option<crate::markdown::FileSection>,
@@ -46,6 +46,91 @@ struct Mode {
     patches: bool,
     /// `--format markdown`: keep the rows of the report.
     markdown: bool,
+    /// `--stdout`: every fixed text to stdout.
+    stdout: bool,
+}
+
+impl Mode {
+    fn of(args: &FixArgs) -> Mode {
+        Mode {
+            write_in_place: !(args.stdout || args.diff || args.check || args.format.is_some()),
+            diff: args.diff,
+            patches: args.format == Some(FixFormat::JsonPatch),
+            markdown: args.format == Some(FixFormat::Markdown),
+            stdout: args.stdout,
+        }
+    }
+}
+
+/// The whole run's counts and what its summary lists, summed over the files in input order.
+#[derive(Default)]
+struct Tally {
+    fixed: usize,
+    resources: usize,
+    remaining: usize,
+    /// Manual, needing --unsafe-fixes, refused.
+    kinds: [usize; 3],
+    changed: usize,
+    errors: usize,
+    adds_run_as_non_root: bool,
+    /// Error lines, for stderr before the summary.
+    error_lines: String,
+    /// Each file's remaining fixes, listed after the summary.
+    summaries: Vec<(String, Vec<String>)>,
+    markdown: Vec<crate::markdown::FileSection>,
+}
+
+impl Tally {
+    fn add(&mut self, o: &mut FileOutcome, mode: Mode) {
+        if mode.markdown {
+            let mut section = o.markdown.take().unwrap_or_else(|| crate::markdown::FileSection::empty(&o.name));
+            section.errors.clone_from(&o.errors);
+            self.markdown.push(section);
+        }
+        self.errors += o.errors.len();
+        for line in &o.errors {
+            self.error_lines.push_str(line);
+            self.error_lines.push('\n');
+        }
+        self.fixed += o.fixed;
+        self.resources += o.fixed_resources;
+        self.remaining += o.remaining.len();
+        for (k, n) in self.kinds.iter_mut().zip(o.remaining_kinds) {
+            *k += n;
+        }
+        self.changed += usize::from(o.changed);
+        self.adds_run_as_non_root |= o.adds_run_as_non_root;
+        if !o.remaining.is_empty() {
+            self.summaries.push((o.name.clone(), std::mem::take(&mut o.remaining)));
+        }
+    }
+}
+
+/// What goes to stdout, file by file: JSON patches, diffs or fixed texts.
+struct Stdout<W: Write> {
+    out: crate::frontend::Output<W>,
+    first_patch: bool,
+    /// Several inputs to stdout make one stream: whether a text was written, and whether it ended a line.
+    wrote_stream: Option<bool>,
+}
+
+impl<W: Write> Stdout<W> {
+    fn file(&mut self, o: &FileOutcome, mode: Mode) {
+        let out = &mut self.out;
+        for p in &o.patches {
+            let _ = out.write_all(if self.first_patch { b"\n" } else { b",\n" });
+            self.first_patch = false;
+            let _ = out.write_all(p.as_bytes());
+        }
+        if mode.diff {
+            let _ = out.write_all(o.diff.as_bytes());
+        } else if (mode.stdout || (mode.write_in_place && o.name == "-"))
+            && let Some(t) = &o.fixed_text
+        {
+            let _ = out.write_all(stream_separator(&mut self.wrote_stream, t).as_bytes());
+            let _ = out.write_all(t.as_bytes());
+        }
+    }
 }
 
 pub fn fix(args: FixArgs) -> i32 {
@@ -75,131 +160,103 @@ pub fn fix(args: FixArgs) -> i32 {
         details: args.format == Some(FixFormat::Markdown),
         patches: args.format == Some(FixFormat::JsonPatch),
     };
-    let write_in_place = !(args.stdout || args.diff || args.check || args.format.is_some());
-    let mode = Mode {
-        write_in_place,
-        diff: args.diff,
-        patches: args.format == Some(FixFormat::JsonPatch),
-        markdown: args.format == Some(FixFormat::Markdown),
-    };
-    let mut markdown: Vec<crate::markdown::FileSection> = Vec::new();
-    let limits = Limits::default();
-    // A failed write (closed pipe, full disk) is kept and ends the run with exit 2 (app::Output).
-    let mut out = crate::frontend::Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
-    let mut stderr = String::new();
-    let mut errors = input_errors.len();
+    let mode = Mode::of(&args);
+    let mut tally = Tally { errors: input_errors.len(), ..Tally::default() };
     for e in &input_errors {
-        stderr.push_str(&format!("{e}\n"));
+        tally.error_lines.push_str(&format!("{e}\n"));
     }
-    let (mut fixed, mut resources, mut remaining, mut changed) = (0, 0, 0, 0);
-    let mut kinds = [0usize; 3];
-    let mut first_patch = true;
-    // Several inputs to stdout make one stream: (whether a text was written, whether it ended a line).
-    let mut wrote_stream: Option<bool> = None;
-    let mut summaries: Vec<(String, Vec<String>)> = Vec::new();
-    let mut adds_run_as_non_root = false;
-    if args.format == Some(FixFormat::JsonPatch) {
-        let _ = out.write_all(b"[");
+    // A failed write (closed pipe, full disk) is kept and ends the run with exit 2 (frontend::Output).
+    let out = crate::frontend::Output::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let mut stdout = Stdout { out, first_patch: true, wrote_stream: None };
+    fix_all(&files, &paths, (&policy, &choice, mode), &mut stdout, &mut tally);
+    let mut out = stdout.out;
+    if mode.markdown {
+        let body = crate::markdown::render(&tally.markdown, policy.level, policy.version, args.run_as_user.is_some());
+        let _ = out.write_all(body.as_bytes());
     }
-    // Files are fixed in parallel a few at a time and their output written in input order as they
-    // complete: memory follows the files in flight, not the whole input.
-    let mut progress = crate::progress::Progress::new(if write_in_place { "fixed" } else { "read" }, files.len());
+    let _ = out.flush();
+    let mut err = crate::frontend::Output::new(std::io::BufWriter::new(std::io::stderr().lock()));
+    summarize(&tally, &args, &policy, mode, &mut err);
+    if let Some(status) = crate::frontend::output_status([out.finish(), err.finish()]) {
+        return status;
+    }
+    if tally.errors > 0 {
+        EXIT_ERROR
+    } else if tally.remaining > 0 || (args.check && tally.changed > 0) {
+        EXIT_VIOLATIONS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Fix `files` in parallel a few at a time, writing each one's output in input order as they
+/// complete: memory follows the files in flight, not the whole input.
+fn fix_all(
+    files: &[input::Found],
+    paths: &[String],
+    (policy, choice, mode): (&Policy, &Choice, Mode),
+    stdout: &mut Stdout<impl Write>,
+    tally: &mut Tally,
+) {
+    let limits = Limits::default();
+    if mode.patches {
+        let _ = stdout.out.write_all(b"[");
+    }
+    let mut progress = crate::progress::Progress::new(if mode.write_in_place { "fixed" } else { "read" }, files.len());
     for chunk in files.chunks(crate::frontend::FIX_CHUNK) {
-        if out.failed() {
+        if stdout.out.failed() {
             break;
         }
         let outcomes: Vec<FileOutcome> = chunk
             .par_iter()
-            .map(|(name, path)| fix_file(name, path.as_deref(), &policy, &choice, &limits, mode, paths.contains(name)))
+            .map(|(name, path)| fix_file(name, path.as_deref(), policy, choice, &limits, mode, paths.contains(name)))
             .collect();
         progress.clear();
         for mut o in outcomes {
-            if mode.markdown {
-                let mut section = o.markdown.take().unwrap_or_else(|| crate::markdown::FileSection::empty(&o.name));
-                section.errors.clone_from(&o.errors);
-                markdown.push(section);
-            }
-            errors += o.errors.len();
-            for line in o.errors.iter().chain(&o.warnings) {
-                stderr.push_str(line);
-                stderr.push('\n');
-            }
-            fixed += o.fixed;
-            resources += o.fixed_resources;
-            remaining += o.remaining.len();
-            for (k, n) in kinds.iter_mut().zip(o.remaining_kinds) {
-                *k += n;
-            }
-            changed += usize::from(o.changed);
-            adds_run_as_non_root |= o.adds_run_as_non_root;
-            for p in &o.patches {
-                let _ = out.write_all(if first_patch { b"\n" } else { b",\n" });
-                first_patch = false;
-                let _ = out.write_all(p.as_bytes());
-            }
-            if args.diff {
-                let _ = out.write_all(o.diff.as_bytes());
-            } else if (args.stdout || (write_in_place && o.name == "-"))
-                && let Some(t) = &o.fixed_text
-            {
-                let _ = out.write_all(stream_separator(&mut wrote_stream, t).as_bytes());
-                let _ = out.write_all(t.as_bytes());
-            }
-            if !o.remaining.is_empty() {
-                summaries.push((o.name, o.remaining));
-            }
+            stdout.file(&o, mode);
+            tally.add(&mut o, mode);
         }
-        let _ = out.flush();
+        let _ = stdout.out.flush();
         progress.advance(chunk.len());
     }
     progress.clear();
-    if args.format == Some(FixFormat::JsonPatch) {
-        let _ = out.write_all(b"\n]\n");
+    if mode.patches {
+        let _ = stdout.out.write_all(b"\n]\n");
     }
-    if mode.markdown {
-        let body = crate::markdown::render(&markdown, policy.level, policy.version, args.run_as_user.is_some());
-        let _ = out.write_all(body.as_bytes());
-    }
-    let _ = out.flush();
-    let verb = if write_in_place { "fixed" } else { "would fix" };
-    stderr.push_str(&format!(
-        "podsec: {verb} {fixed} violation{} in {resources} resource{} ({changed} file{} changed) at {}:{}; {remaining} remain{}{}\n",
-        if fixed == 1 { "" } else { "s" },
-        if resources == 1 { "" } else { "s" },
-        if changed == 1 { "" } else { "s" },
+}
+
+/// The summary on stderr: the errors, the counts, each remaining fix (written straight out: on a
+/// large stream they are many), then the notes.
+fn summarize(t: &Tally, args: &FixArgs, policy: &Policy, mode: Mode, err: &mut impl Write) {
+    let _ = err.write_all(t.error_lines.as_bytes());
+    let verb = if mode.write_in_place { "fixed" } else { "would fix" };
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let _ = writeln!(
+        err,
+        "podsec: {verb} {} violation{} in {} resource{} ({} file{} changed) at {}:{}; {} remain{}{}",
+        t.fixed,
+        s(t.fixed),
+        t.resources,
+        s(t.resources),
+        t.changed,
+        s(t.changed),
         policy.level,
         policy.version,
-        if remaining == 1 { "s" } else { "" },
-        remaining_breakdown(kinds),
-    ));
-    // The remaining fixes are written straight out (on a large stream they are many), then the notes.
-    let mut err = crate::frontend::Output::new(std::io::BufWriter::new(std::io::stderr().lock()));
-    let _ = err.write_all(stderr.as_bytes());
-    stderr.clear();
-    let any_unsafe = summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("needs --unsafe-fixes]")));
-    for (name, lines) in summaries {
+        t.remaining,
+        if t.remaining == 1 { "s" } else { "" },
+        remaining_breakdown(t.kinds),
+    );
+    for (name, lines) in &t.summaries {
         for r in lines {
             let _ = writeln!(err, "  {name}: {r}");
         }
     }
-    if choice.options.run_as_user.is_none() && adds_run_as_non_root {
-        stderr.push_str(
-            "  note: with runAsNonRoot the kubelet refuses to start images whose USER is root or a name: give the image a numeric USER, or pass --run-as-user UID\n",
-        );
+    if args.run_as_user.is_none() && t.adds_run_as_non_root {
+        let _ = err.write_all(b"  note: with runAsNonRoot the kubelet refuses to start images whose USER is root or a name: give the image a numeric USER, or pass --run-as-user UID\n");
     }
+    let any_unsafe = t.summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("needs --unsafe-fixes]")));
     if !args.unsafe_fixes && any_unsafe {
-        stderr.push_str("  (run with --unsafe-fixes to apply the unsafe ones)\n");
-    }
-    let _ = err.write_all(stderr.as_bytes());
-    if let Some(status) = crate::frontend::output_status([out.finish(), err.finish()]) {
-        return status;
-    }
-    if errors > 0 {
-        EXIT_ERROR
-    } else if remaining > 0 || (args.check && changed > 0) {
-        EXIT_VIOLATIONS
-    } else {
-        EXIT_OK
+        let _ = err.write_all(b"  (run with --unsafe-fixes to apply the unsafe ones)\n");
     }
 }
 
@@ -212,22 +269,7 @@ fn fix_file(
     mode: Mode,
     named: bool,
 ) -> FileOutcome {
-    let Mode { write_in_place, diff: want_diff, patches: want_patches, .. } = mode;
-    let mut out = FileOutcome {
-        name: name.to_owned(),
-        errors: Vec::new(),
-        changed: false,
-        fixed_text: None,
-        diff: String::new(),
-        patches: Vec::new(),
-        fixed: 0,
-        fixed_resources: 0,
-        remaining: Vec::new(),
-        remaining_kinds: [0; 3],
-        warnings: Vec::new(),
-        adds_run_as_non_root: false,
-        markdown: None,
-    };
+    let mut out = FileOutcome { name: name.to_owned(), ..FileOutcome::default() };
     let src = match input::read(name, path) {
         Ok(s) => s,
         Err(e) => {
@@ -243,23 +285,7 @@ fn fix_file(
         out.fixed_text = Some(src.text);
         return out;
     }
-    if result.documents == 0 && named {
-        out.errors
-            .push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
-    }
-    for r in &result.errors {
-        if let Outcome::Error { message, pos, .. } = &r.outcome {
-            out.errors.push(format!(
-                "{name}:{}:{}: error: document {}: {message} (left unchanged)",
-                pos.line, pos.col, r.doc
-            ));
-        }
-    }
-    for (doc, bug) in &result.bugs {
-        out.errors.push(format!(
-            "{name}: error: document {doc}: podsec bug: the fix failed its self-check ({bug}); that document was left unchanged, the file's other documents were fixed. Please report it."
-        ));
-    }
+    out.errors = document_errors(name, &result, named);
     if mode.markdown {
         out.markdown = Some(crate::markdown::section(&src, &result, policy, limits));
     }
@@ -270,53 +296,95 @@ fn fix_file(
         result.applied.iter().map(|a| (a.doc, a.item)).collect::<std::collections::BTreeSet<_>>().len();
     // Each remaining fix becomes its summary line and is dropped (a large stream has many).
     for r in std::mem::take(&mut result.remaining) {
-        let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
-        let (kind, tag, verb) = match r.remains() {
-            crate::fix::Remains::Manual => (0, "manual".to_string(), ""),
-            crate::fix::Remains::NotChosen => (1, format!("{}: needs --unsafe-fixes", r.fix.class.as_str()), "would "),
-            crate::fix::Remains::Refused(why) => (2, format!("{}: refused: {why}", r.fix.class.as_str()), "would "),
-        };
+        let (kind, line) = remaining_line(&r);
         out.remaining_kinds[kind] += 1;
-        out.remaining.push(format!("doc {}{item}: {} [{tag}]: {verb}{}", r.doc, r.fix.check, r.fix.note));
+        out.remaining.push(line);
     }
     out.adds_run_as_non_root = result.applied.iter().any(|a| a.fix.needs_non_root_image);
-    for p in result.patches.iter().filter(|_| want_patches) {
-        let mut o = serde_json::Map::new();
-        o.insert("file".into(), json!(name));
-        o.insert("doc".into(), json!(p.doc));
-        if let Some(i) = p.item {
-            o.insert("item".into(), json!(i));
-        }
-        o.insert("apiVersion".into(), json!(p.api_version));
-        o.insert("kind".into(), json!(p.kind));
-        o.insert("namespace".into(), json!(p.namespace));
-        o.insert("name".into(), json!(p.name));
-        o.insert("patch".into(), J::Null);
-        // The patch is already JSON text: spliced in rather than parsed again.
-        let head = J::Object(o).to_string();
-        let head = head.strip_suffix("null}").unwrap_or(&head);
-        out.patches.push(format!("{head}{}}}", p.patch));
+    if mode.patches {
+        out.patches = result.patches.iter().map(|p| patch_entry(name, p)).collect();
     }
     if out.changed {
-        if want_diff {
+        if mode.diff {
             out.diff = unified_diff(name, &src.text, &result.text);
         }
-        if write_in_place
+        if mode.write_in_place
             && let Some(p) = path
-            && let Err(e) = match &src.read {
-                Some(read) => write_atomic_unless_changed(p, &src.encoding.encode(&result.text), read),
-                None => write_atomic(p, &src.encoding.encode(&result.text)),
-            }
         {
-            if e.get_ref().is_some_and(|e| e.is::<ChangedUnderneath>()) {
-                out.errors.push(format!("{name}: error: not written: {e}"));
-            } else {
-                out.errors.push(format!("{name}: error: could not write: {e}; the file is unchanged"));
-            }
+            out.errors.extend(write_back(name, p, &src, &result.text));
         }
     }
     out.fixed_text = Some(result.text);
     out
+}
+
+/// The errors of a file's documents: those that could not be read, those whose fix failed the
+/// self-check, or a named file without any.
+fn document_errors(name: &str, result: &FileFix, named: bool) -> Vec<String> {
+    let mut errors = Vec::new();
+    if result.documents == 0 && named {
+        errors.push(format!("{name}: error: no Kubernetes objects in this file (it is empty or holds only comments)"));
+    }
+    for r in &result.errors {
+        if let Outcome::Error { message, pos, .. } = &r.outcome {
+            errors.push(format!(
+                "{name}:{}:{}: error: document {}: {message} (left unchanged)",
+                pos.line, pos.col, r.doc
+            ));
+        }
+    }
+    for (doc, bug) in &result.bugs {
+        errors.push(format!(
+            "{name}: error: document {doc}: podsec bug: the fix failed its self-check ({bug}); that document was left unchanged, the file's other documents were fixed. Please report it."
+        ));
+    }
+    errors
+}
+
+/// A remaining fix's summary line, and its kind (0 manual, 1 needs --unsafe-fixes, 2 refused).
+fn remaining_line(r: &crate::fix::Applied) -> (usize, String) {
+    let item = r.item.map(|i| format!(" item {i}")).unwrap_or_default();
+    let (kind, tag, verb) = match r.remains() {
+        crate::fix::Remains::Manual => (0, "manual".to_string(), ""),
+        crate::fix::Remains::NotChosen => (1, format!("{}: needs --unsafe-fixes", r.fix.class.as_str()), "would "),
+        crate::fix::Remains::Refused(why) => (2, format!("{}: refused: {why}", r.fix.class.as_str()), "would "),
+    };
+    (kind, format!("doc {}{item}: {} [{tag}]: {verb}{}", r.doc, r.fix.check, r.fix.note))
+}
+
+/// One `--format json-patch` entry: where the resource is, and its RFC 6902 patch.
+fn patch_entry(name: &str, p: &crate::fix::PatchEntry) -> String {
+    let mut o = serde_json::Map::new();
+    o.insert("file".into(), json!(name));
+    o.insert("doc".into(), json!(p.doc));
+    if let Some(i) = p.item {
+        o.insert("item".into(), json!(i));
+    }
+    o.insert("apiVersion".into(), json!(p.api_version));
+    o.insert("kind".into(), json!(p.kind));
+    o.insert("namespace".into(), json!(p.namespace));
+    o.insert("name".into(), json!(p.name));
+    o.insert("patch".into(), J::Null);
+    // The patch is already JSON text: spliced in rather than parsed again.
+    let head = J::Object(o).to_string();
+    let head = head.strip_suffix("null}").unwrap_or(&head);
+    format!("{head}{}}}", p.patch)
+}
+
+/// Write the fixed text over the file (in its encoding), unless another program changed it since
+/// it was read; the error line if it was not written.
+fn write_back(name: &str, path: &Path, src: &input::Source, text: &str) -> Option<String> {
+    let bytes = src.encoding.encode(text);
+    let written = match &src.read {
+        Some(read) => write_atomic_unless_changed(path, &bytes, read),
+        None => write_atomic(path, &bytes),
+    };
+    let e = written.err()?;
+    Some(if e.get_ref().is_some_and(|e| e.is::<ChangedUnderneath>()) {
+        format!("{name}: error: not written: {e}")
+    } else {
+        format!("{name}: error: could not write: {e}; the file is unchanged")
+    })
 }
 
 /// ` (1 manual, 2 need --unsafe-fixes, 1 refused by podsec)`, naming only the kinds there are.

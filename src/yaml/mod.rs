@@ -369,158 +369,168 @@ impl<'l> Builder<'l> {
                     let raw = self.src.get(range.clone()).unwrap_or("");
                     span.end = span.start + raw.trim_end().len();
                 }
-                let tag_name = yaml_tag(tag.as_deref());
                 // A mapping key stays raw text until we know it is not `<<`.
                 if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
-                    // go-yaml v2 isMerge: `<<` plain and untagged, tagged `!` (still implicit), or `!!merge`.
-                    let merge = text == "<<"
-                        && match tag.as_deref() {
-                            None => style == Style::Plain,
-                            Some(t) => t.parts() == ("", "!") || tag_name.as_deref() == Some("merge"),
-                        };
-                    let value = scalar::resolve(&text, style, tag_name.as_deref());
-                    let text = match value {
-                        // The string `resolve` already copied (one allocation per key, not two).
-                        Ok(Value::String(s, _)) if anchor == 0 => Ok(s),
-                        Err(scalar::Unrepresentable(m)) => match m {
-                            scalar::POS_INF => Ok(".inf".to_owned()),
-                            scalar::NEG_INF => Ok("-.inf".to_owned()),
-                            scalar::NAN => Ok(".nan".to_owned()),
-                            _ => Err(m.to_owned()),
-                        },
-                        Ok(value) => {
-                            let text = key_text(&value);
-                            if anchor != 0 {
-                                self.anchors.insert(anchor, Node::new(value, span));
-                            }
-                            text
-                        }
-                    };
-                    match text {
-                        Ok(text) => {
-                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
-                                *key = Some(Key { text, span, merge });
-                            }
-                            self.decodes += 1;
-                        }
-                        Err(m) => self.fail(m, range.start),
-                    }
-                    return;
+                    return self.key(&text, style, anchor, tag.as_deref(), span);
                 }
                 self.decodes += 1;
-                match scalar::resolve(&text, style, tag_name.as_deref()) {
+                match scalar::resolve(&text, style, yaml_tag(tag.as_deref()).as_deref()) {
                     Ok(value) => self.push(Node::new(value, span), anchor),
                     Err(e) => self.fail(e.0, range.start),
                 }
             }
-            Event::SequenceStart(style, anchor, _) => {
-                self.decodes += 1;
-                self.open_check(range.start);
-                let flow_end = (style == StructureStyle::Flow).then_some(0);
-                self.stack.push(Frame::Seq { items: Vec::new(), start: range.start, flow_end, anchor });
-            }
-            Event::MappingStart(style, anchor, _) => {
-                self.decodes += 1;
-                self.open_check(range.start);
-                let flow_end = (style == StructureStyle::Flow).then_some(0);
-                self.stack.push(Frame::Map {
-                    entries: Vec::new(),
-                    index: KeyIndex::default(),
-                    key: None,
-                    start: range.start,
-                    flow_end,
-                    anchor,
-                });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else { return };
-                let (value, start, flow_end, anchor) = match frame {
-                    Frame::Seq { items, start, flow_end, anchor } => (Value::Seq(items), start, flow_end, anchor),
-                    Frame::Map { entries, start, flow_end, anchor, .. } => {
-                        (Value::Map(entries), start, flow_end, anchor)
-                    }
-                };
-                let end = match (flow_end, &value) {
-                    (Some(_), _) => range.end,
-                    (None, Value::Seq(items)) => items.last().map_or(start, |n| n.span.end),
-                    (None, Value::Map(entries)) => {
-                        entries.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(start)
-                    }
-                    _ => start,
-                };
-                // A block sequence starts at its first `-` (granit points an indentless sequence
-                // at its first item instead).
-                let start = match (&value, flow_end) {
-                    (Value::Seq(items), None) => {
-                        items.first().map_or(start, |first| dash_before(self.src, first.span.start))
-                    }
-                    _ => start,
-                };
-                let mut node = Node::new(value, Span { start, end });
-                node.flow = flow_end.is_some();
-                self.push(node, anchor);
-            }
+            Event::SequenceStart(style, anchor, _) => self.open(false, style == StructureStyle::Flow, anchor, range),
+            Event::MappingStart(style, anchor, _) => self.open(true, style == StructureStyle::Flow, anchor, range),
+            Event::SequenceEnd | Event::MappingEnd => self.close(range),
             Event::Alias(id) => {
-                let Some(target) = self.anchors.get(&id) else {
-                    return self.fail("unknown alias", range.start);
-                };
-                // An alias used as a key: its scalar's value becomes the key, as for a written key.
                 if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
-                    let text = match &target.value {
-                        Value::Seq(_) | Value::Map(_) => Err("a mapping key must be a scalar".to_owned()),
-                        value => key_text(value),
-                    };
-                    let span = Span { start: range.start, end: range.end };
-                    self.decodes += 2;
-                    self.aliased += 1;
-                    match text {
-                        Ok(text) => {
-                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
-                                *key = Some(Key { text, span, merge: false });
-                            }
-                        }
-                        Err(m) => self.fail(m, range.start),
-                    }
-                    return;
+                    return self.alias_key(id, range);
                 }
-                let (count, keys, height) = count_nodes_keys(target);
-                // The expanded tree must obey the nesting limit as the text does: every walk of the
-                // tree (JSON, checks, the editor, the self-check) recurses, bounded by this alone.
-                if self.stack.len() + height > self.limits.max_depth {
-                    return self.fail(
-                        format!(
-                            "aliases nest this document deeper than {} levels; refusing to expand it",
-                            self.limits.max_depth
-                        ),
-                        range.start,
-                    );
-                }
-                self.nodes += count;
-                if self.nodes > self.limits.max_nodes {
-                    return self.fail(
-                        format!(
-                            "aliases expand this document beyond {} nodes (an alias bomb?); refusing to expand it",
-                            self.limits.max_nodes
-                        ),
-                        range.start,
-                    );
-                }
-                // go-yaml v2 decode.go: every node decoded counts, keys included, and those decoded
-                // through an alias too; past 1000, at most 99% of them may come from aliases.
-                self.decodes += 1 + count + keys;
-                self.aliased += count + keys;
-                if excessive_aliasing(self.decodes, self.aliased) {
-                    return self.fail("document contains excessive aliasing", range.start);
-                }
-                if self.shared_seen.insert((target.span.start, target.span.end)) {
-                    self.shared.push((target.span, matches!(target.value, Value::Seq(_) | Value::Map(_))));
-                }
-                let mut node = target.clone();
-                mark(&mut node, Origin::Alias);
-                self.push_node(node);
+                self.alias(id, range);
             }
             _ => {}
         }
+    }
+
+    /// A scalar in key position: its text becomes the pending key (a merge key if it is `<<`).
+    fn key(&mut self, text: &str, style: Style, anchor: usize, tag: Option<&granit_parser::Tag>, span: Span) {
+        let tag_name = yaml_tag(tag);
+        // go-yaml v2 isMerge: `<<` plain and untagged, tagged `!` (still implicit), or `!!merge`.
+        let merge = text == "<<"
+            && match tag {
+                None => style == Style::Plain,
+                Some(t) => t.parts() == ("", "!") || tag_name.as_deref() == Some("merge"),
+            };
+        let text = match scalar::resolve(text, style, tag_name.as_deref()) {
+            // The string `resolve` already copied (one allocation per key, not two).
+            Ok(Value::String(s, _)) if anchor == 0 => Ok(s),
+            Err(scalar::Unrepresentable(m)) => match m {
+                scalar::POS_INF => Ok(".inf".to_owned()),
+                scalar::NEG_INF => Ok("-.inf".to_owned()),
+                scalar::NAN => Ok(".nan".to_owned()),
+                _ => Err(m.to_owned()),
+            },
+            Ok(value) => {
+                let text = key_text(&value);
+                if anchor != 0 {
+                    self.anchors.insert(anchor, Node::new(value, span));
+                }
+                text
+            }
+        };
+        match text {
+            Ok(text) => {
+                if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                    *key = Some(Key { text, span, merge });
+                }
+                self.decodes += 1;
+            }
+            Err(m) => self.fail(m, span.start),
+        }
+    }
+
+    /// A collection starts.
+    fn open(&mut self, mapping: bool, flow: bool, anchor: usize, range: std::ops::Range<usize>) {
+        self.decodes += 1;
+        if self.stack.len() >= self.limits.max_depth {
+            self.fail(format!("nesting deeper than {} levels", self.limits.max_depth), range.start);
+        }
+        let (start, flow_end) = (range.start, flow.then_some(0));
+        self.stack.push(if mapping {
+            Frame::Map { entries: Vec::new(), index: KeyIndex::default(), key: None, start, flow_end, anchor }
+        } else {
+            Frame::Seq { items: Vec::new(), start, flow_end, anchor }
+        });
+    }
+
+    /// A collection ends: it becomes a node of its parent, spanning its own text.
+    fn close(&mut self, range: std::ops::Range<usize>) {
+        let Some(frame) = self.stack.pop() else { return };
+        let (value, start, flow_end, anchor) = match frame {
+            Frame::Seq { items, start, flow_end, anchor } => (Value::Seq(items), start, flow_end, anchor),
+            Frame::Map { entries, start, flow_end, anchor, .. } => (Value::Map(entries), start, flow_end, anchor),
+        };
+        let end = match (flow_end, &value) {
+            (Some(_), _) => range.end,
+            (None, Value::Seq(items)) => items.last().map_or(start, |n| n.span.end),
+            (None, Value::Map(entries)) => {
+                entries.iter().map(|e| e.value.span.end.max(e.key_span.end)).max().unwrap_or(start)
+            }
+            _ => start,
+        };
+        // A block sequence starts at its first `-` (granit points an indentless sequence at its
+        // first item instead).
+        let start = match (&value, flow_end) {
+            (Value::Seq(items), None) => items.first().map_or(start, |first| dash_before(self.src, first.span.start)),
+            _ => start,
+        };
+        let mut node = Node::new(value, Span { start, end });
+        node.flow = flow_end.is_some();
+        self.push(node, anchor);
+    }
+
+    /// An alias used as a key: its scalar's value becomes the key, as for a written key.
+    fn alias_key(&mut self, id: usize, range: std::ops::Range<usize>) {
+        let Some(target) = self.anchors.get(&id) else {
+            return self.fail("unknown alias", range.start);
+        };
+        let text = match &target.value {
+            Value::Seq(_) | Value::Map(_) => Err("a mapping key must be a scalar".to_owned()),
+            value => key_text(value),
+        };
+        let span = Span { start: range.start, end: range.end };
+        self.decodes += 2;
+        self.aliased += 1;
+        match text {
+            Ok(text) => {
+                if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                    *key = Some(Key { text, span, merge: false });
+                }
+            }
+            Err(m) => self.fail(m, range.start),
+        }
+    }
+
+    /// An alias as a value: a copy of its anchor's node, within the budgets against alias bombs.
+    fn alias(&mut self, id: usize, range: std::ops::Range<usize>) {
+        let Some(target) = self.anchors.get(&id) else {
+            return self.fail("unknown alias", range.start);
+        };
+        let (count, keys, height) = count_nodes_keys(target);
+        // The expanded tree must obey the nesting limit as the text does: every walk of the tree
+        // (JSON, checks, the editor, the self-check) recurses, bounded by this alone.
+        if self.stack.len() + height > self.limits.max_depth {
+            return self.fail(
+                format!(
+                    "aliases nest this document deeper than {} levels; refusing to expand it",
+                    self.limits.max_depth
+                ),
+                range.start,
+            );
+        }
+        self.nodes += count;
+        if self.nodes > self.limits.max_nodes {
+            return self.fail(
+                format!(
+                    "aliases expand this document beyond {} nodes (an alias bomb?); refusing to expand it",
+                    self.limits.max_nodes
+                ),
+                range.start,
+            );
+        }
+        // go-yaml v2 decode.go: every node decoded counts, keys included, and those decoded through
+        // an alias too; past 1000, at most 99% of them may come from aliases.
+        self.decodes += 1 + count + keys;
+        self.aliased += count + keys;
+        if excessive_aliasing(self.decodes, self.aliased) {
+            return self.fail("document contains excessive aliasing", range.start);
+        }
+        if self.shared_seen.insert((target.span.start, target.span.end)) {
+            self.shared.push((target.span, matches!(target.value, Value::Seq(_) | Value::Map(_))));
+        }
+        let mut node = target.clone();
+        mark(&mut node, Origin::Alias);
+        self.push_node(node);
     }
 
     /// A skimmed document: track nesting to find the root's end, and check scalars for values the
@@ -601,12 +611,6 @@ impl<'l> Builder<'l> {
                 }
             }
             _ => {}
-        }
-    }
-
-    fn open_check(&mut self, offset: usize) {
-        if self.stack.len() >= self.limits.max_depth {
-            self.fail(format!("nesting deeper than {} levels", self.limits.max_depth), offset);
         }
     }
 
