@@ -141,9 +141,6 @@ pub fn ignored_by_annotation(object: &Node) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The Namespaces in a document (its root, or the items of a List) that carry a
-/// `pod-security.kubernetes.io/enforce` label: name, level (`None` for `privileged`) and version.
-/// As PSA does, an invalid level is read as `restricted` (fail closed) and an invalid version as `latest`.
 /// A Namespace's `pod-security.kubernetes.io/enforce` labels: the policy of the workloads in it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NamespacePolicy {
@@ -154,6 +151,9 @@ pub struct NamespacePolicy {
     pub version: Option<PolicyVersion>,
 }
 
+/// The Namespaces in a document (its root, or the items of a List) that carry a
+/// `pod-security.kubernetes.io/enforce` label. As PSA does, an invalid level is read as
+/// `restricted` (fail closed) and an invalid version as `latest`.
 pub fn namespace_levels(root: &Node) -> Vec<NamespacePolicy> {
     let objects: Vec<&Node> = match root.get("items").and_then(Node::as_seq) {
         Some(items) if root.get("kind").and_then(Node::as_str).is_some_and(|k| k.ends_with("List")) => {

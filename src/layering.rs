@@ -43,9 +43,17 @@ fn top_level_modules_have_no_cycles() {
         let code = code(&text);
         let uses = graph.entry(module.clone()).or_default();
         for (i, _) in code.match_indices("crate::") {
-            let name: String = code[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-            if !name.is_empty() && name != module {
-                uses.insert(name);
+            let rest = &code[i + 7..];
+            // `crate::a::b` names `a`; `crate::{a, b::c}` names `a` and `b`.
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group.split('}').next().unwrap_or("").split(',').collect(),
+                None => vec![rest],
+            };
+            for name in names {
+                let name: String = name.trim().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() && name != module && name != "self" {
+                    uses.insert(name);
+                }
             }
         }
     }

@@ -340,10 +340,11 @@ fn style_scenarios_match_snapshots() {
             let bare_lf = result.text.split("\r\n").any(|part| part.contains('\n'));
             assert!(!bare_lf, "{}: an LF line was written into a CRLF file", path.display());
             // insta compares text with CRLF read as LF: the diff's own lines must keep the file's CRs.
-            let changed = snapshot
-                .split('\n')
-                .filter(|l| l.starts_with(['+', '-']) && !l.starts_with("+++") && !l.starts_with("---"));
-            assert!(changed.clone().all(|l| l.ends_with('\r')), "{}: a diff line lost its CR", path.display());
+            // Every line of the file in the diff (context, removed, added), but for the headers.
+            let (old, new) = (format!("--- a/{}", path.display()), format!("+++ b/{}", path.display()));
+            let lines = snapshot.split('\n').take_while(|l| !l.starts_with("# remains:"));
+            let mut file_lines = lines.filter(|l| l.starts_with(['+', '-', ' ']) && **l != *old && **l != *new);
+            assert!(file_lines.all(|l| l.ends_with('\r')), "{}: a diff line lost its CR", path.display());
         }
         let again = fix(&Source { text: result.text.clone(), ..src.clone() }, &policy, true);
         assert_eq!(again.text, result.text, "{}: not idempotent", path.display());
@@ -984,6 +985,12 @@ fn markdown_report_lists_every_change_and_what_remains() {
     assert!(
         matches_snapshot("testdata/fix-markdown", "examples.md", &root.join("examples"), &out),
         "the report differs"
+    );
+    // insta trims the end of a snapshot: the report ends its last line, once.
+    assert!(
+        out.ends_with('\n') && !out.ends_with("\n\n"),
+        "the report's end: {:?}",
+        &out[out.len().saturating_sub(40)..]
     );
     // What a reader needs is there: the PSA message resolved, the exact unsafe change, the guidance, the warning.
     assert!(out.contains("| `web-deployment.yaml:19` | Deployment/web | `runAsNonRoot` | safe | `spec.template.spec.securityContext.runAsNonRoot: (unset) → true` | runAsNonRoot != true (pod or container \"web\" must set securityContext.runAsNonRoot=true) |"), "{out}");

@@ -37,9 +37,6 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
 }
 
 pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    if c.windows() {
-        return;
-    }
     for k in c.containers() {
         let v = k.node.path(&FIELD);
         let was = v.and_then(Node::as_bool);
@@ -121,6 +118,29 @@ spec:
         @@ -12,2 +14,2 @@
              securityContext:
         -      allowPrivilegeEscalation: true
+        +      allowPrivilegeEscalation: false
+        "#);
+    }
+
+    #[test]
+    fn beside_privileged_even_absent_is_unsafe() {
+        // The API server rejects `allowPrivilegeEscalation: false` beside `privileged: true`: the
+        // fix goes with privileged's (unsafe) fix, never alone.
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      privileged: true
+"#), @r#"
+        unsafe: add container "app" securityContext.allowPrivilegeEscalation: false
+        @@ -10 +10,2 @@
+               privileged: true
         +      allowPrivilegeEscalation: false
         "#);
     }

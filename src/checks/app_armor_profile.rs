@@ -111,7 +111,7 @@ The bad field types come first (distinct, sorted), then the bad annotations as s
 is singular when there is exactly one bad value.
 
 ## Fix
-A profile type other than `RuntimeDefault`/`Localhost` becomes `RuntimeDefault`; a forbidden annotation value becomes `runtime/default` (**unsafe**).
+A profile type other than `RuntimeDefault`/`Localhost` becomes `RuntimeDefault`; a forbidden annotation value becomes `runtime/default` (**unsafe**). A profile without a `type` gets `type: RuntimeDefault` (**safe**), or `type: Localhost` when it names a `localhostProfile`.
 "#;
 
 #[cfg(test)]

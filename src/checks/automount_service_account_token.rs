@@ -101,4 +101,26 @@ spec:
         +  automountServiceAccountToken: false
         ");
     }
+
+    #[test]
+    fn an_explicit_true_is_unsafe() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  automountServiceAccountToken: true
+  containers:
+  - name: app
+    image: nginx
+"#), @"
+        unsafe: set automountServiceAccountToken: true → false
+        @@ -5,3 +5,3 @@
+         spec:
+        -  automountServiceAccountToken: true
+        +  automountServiceAccountToken: false
+           containers:
+        ");
+    }
 }

@@ -67,9 +67,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
 }
 
 pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    if !c.windows() {
-        super::capabilities_baseline::fix_containers(c, true);
-    }
+    super::capabilities_baseline::fix_containers(c, true);
 }
 
 pub(super) const DOC: &str = r#"## What it checks

@@ -78,6 +78,8 @@ impl Container<'_> {
 }
 
 /// What a check's fix reads (the pod, the policy minor, the options) and where it puts its fixes.
+/// A fix runs only for a pod that fails its check, so the check's exemptions (Windows pods,
+/// user namespaces) are already applied.
 pub struct Fixer<'a> {
     pub spec: &'a Node,
     pub meta: Option<&'a Node>,
@@ -140,16 +142,6 @@ impl<'a> Fixer<'a> {
     pub fn push_needing_non_root_image(&mut self, class: Class, ops: Vec<Op>, note: String) {
         self.out.push(Fix { check: self.check, class, ops, note, needs_non_root_image: true });
     }
-
-    /// A Windows pod at a minor (1.25+) where that exempts it from some restricted checks.
-    pub fn windows(&self) -> bool {
-        self.minor >= 25 && super::is_windows(self.spec)
-    }
-
-    /// A user-namespace pod at a minor (1.35+) where that relaxes some checks.
-    pub fn user_namespaced(&self) -> bool {
-        self.minor >= 35 && super::host_users_false(self.spec)
-    }
 }
 
 fn key(k: &str) -> Seg {
@@ -188,11 +180,16 @@ pub fn class_of(node: Option<&Node>) -> Class {
 }
 
 /// Point an existing profile object (seccomp, AppArmor) at `value`, dropping a `localhostProfile`
-/// that only `Localhost` may carry.
+/// that only `Localhost` may carry. A profile without a type that names a `localhostProfile` gets
+/// `type: Localhost` instead: the profile the author named, and the one line that allows it.
 pub fn fix_profile(c: &mut Fixer, base: Route, profile: &Node, who: &str, value: &str) {
-    let ty = profile.field("type");
+    let ty = profile.field("type").filter(|n| !n.is_null());
+    let localhost = profile.field("localhostProfile");
+    let named = localhost.and_then(Node::as_str).is_some_and(|s| !s.is_empty());
+    let value = if ty.is_none() && named { "Localhost" } else { value };
     let mut ops = vec![set(join(&base, &["type"]), Scalar::Str(value.to_owned()))];
-    if profile.field("localhostProfile").is_some() {
+    // A null `localhostProfile` is unset already.
+    if value != "Localhost" && localhost.is_some_and(|n| !n.is_null()) {
         ops.push(remove(join(&base, &["localhostProfile"])));
     }
     let was = ty.and_then(Node::as_str).map_or("(no type)".to_owned(), |s| format!("{s:?}"));

@@ -46,14 +46,8 @@ pub(super) fn unconditional(id: &'static str, pod: &PodView<'_>) -> Option<Viola
     Some(Violation::new(id, "procMount", detail, span))
 }
 
-pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    if !c.user_namespaced() {
-        fix_to_default(c);
-    }
-}
-
 /// Each container's `procMount` other than `Default` becomes `Default`.
-pub(super) fn fix_to_default(c: &mut Fixer) {
+pub(super) fn fix(c: &mut Fixer, _variant: u32) {
     let field = ["securityContext", "procMount"];
     for k in c.containers() {
         if let Some(v) = k.node.path(&field).and_then(Node::as_str)

@@ -21,8 +21,8 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     proc_mount::unconditional(ID, pod)
 }
 
-pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    proc_mount::fix_to_default(c);
+pub(super) fn fix(c: &mut Fixer, variant: u32) {
+    proc_mount::fix(c, variant);
 }
 
 pub(super) const DOC: &str = r#"## What it checks

@@ -55,9 +55,6 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
 }
 
 pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    if c.user_namespaced() {
-        return;
-    }
     let field = ["securityContext", "runAsNonRoot"];
     let pod = c.spec.path(&field).and_then(Node::as_bool);
     if pod == Some(false) {

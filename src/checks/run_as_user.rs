@@ -37,9 +37,6 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
 }
 
 pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    if c.user_namespaced() {
-        return;
-    }
     let field = ["securityContext", "runAsUser"];
     let root = |n: &Node| n.path(&field).and_then(Node::as_i64) == Some(0);
     let pod = root(c.spec).then(|| (c.at(&field), "pod".to_owned()));

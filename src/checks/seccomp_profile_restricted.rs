@@ -49,9 +49,7 @@ pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
 }
 
 pub(super) fn fix(c: &mut Fixer, _variant: u32) {
-    if !c.windows() {
-        super::seccomp_profile_baseline::fix_fields(c, true);
-    }
+    super::seccomp_profile_baseline::fix_fields(c, true);
 }
 
 pub(super) const DOC: &str = r#"## What it checks
@@ -88,7 +86,7 @@ An explicitly invalid type is reported instead when there is one, e.g.
 `seccompProfile (containers "c", "d" must not set securityContext.seccompProfile.type to "Unconfined")`.
 
 ## Fix
-No valid pod profile: pod-level `seccompProfile: {type: RuntimeDefault}` (**safe**). An existing profile object without a `type` gets `type: RuntimeDefault` (**safe**); an explicit forbidden type (`Unconfined`, ...) at pod or container level becomes `RuntimeDefault` (**unsafe**), dropping a `localhostProfile` that only `Localhost` may carry.
+No valid pod profile: pod-level `seccompProfile: {type: RuntimeDefault}` (**safe**). An existing profile object without a `type` gets `type: RuntimeDefault` (**safe**), or `type: Localhost` when it names a `localhostProfile` (the profile its author chose); an explicit forbidden type (`Unconfined`, ...) at pod or container level becomes `RuntimeDefault` (**unsafe**), dropping a `localhostProfile` that only `Localhost` may carry.
 "#;
 
 #[cfg(test)]
@@ -121,6 +119,51 @@ spec:
         +  securityContext:
         +    seccompProfile:
         +      type: RuntimeDefault
+        "#);
+    }
+
+    #[test]
+    fn a_profile_without_type_naming_a_localhost_profile_becomes_localhost() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    seccompProfile:
+      localhostProfile: profiles/audit.json
+  containers:
+  - name: app
+    image: nginx
+"#), @"
+        safe: set pod securityContext.seccompProfile type (no type) → Localhost
+        @@ -8,2 +8,3 @@
+               localhostProfile: profiles/audit.json
+        +      type: Localhost
+           containers:
+        ");
+    }
+
+    #[test]
+    fn a_profile_without_type_becomes_runtime_default() {
+        insta::assert_snapshot!(fixed(super::ID, r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      seccompProfile: {localhostProfile: null}
+"#), @r#"
+        safe: set container "app" securityContext.seccompProfile type (no type) → RuntimeDefault
+        @@ -9,2 +9,2 @@
+             securityContext:
+        -      seccompProfile: {localhostProfile: null}
+        +      seccompProfile: {localhostProfile: null, type: RuntimeDefault}
         "#);
     }
 }

@@ -1065,11 +1065,11 @@ fn join_quote_and_plural() {
 
 // ----- the checks' fix tests (each check's file has its own) -------------------------------------
 
-/// What `check`'s fix does to a Pod manifest at `version` with `opts`: each fix's class and note,
-/// then the diff of its safe and unsafe fixes applied (one line of context). Asserts that the check
-/// fails before and, unless its fix is manual, passes after.
+/// What `check`'s fix does to a Pod manifest at `version` with `opts`, through the whole fix
+/// engine (`fix` with `--unsafe-fixes`) with every other check ignored: each fix's class and note
+/// (applied ones first), then the diff (one line of context). Asserts that the check fails before
+/// and, unless its fix is manual, passes after.
 pub(super) fn fixed_with(check: &str, yaml: &str, version: PolicyVersion, opts: &FixOptions) -> String {
-    use crate::edit::{Editor, apply};
     use fixing::Class;
     let yaml = yaml.trim_start_matches('\n');
     let info = info(check).expect("known check");
@@ -1081,25 +1081,19 @@ pub(super) fn fixed_with(check: &str, yaml: &str, version: PolicyVersion, opts: 
         (info.evaluate)(&view, variant)
     };
     assert!(violation(yaml).is_some(), "{check} passes before the fix");
-    let stream = crate::yaml::parse_stream(yaml, &crate::yaml::Limits::default());
-    let doc = &stream.docs[0];
-    let root = doc.root.as_ref().expect("valid YAML");
-    let (spec, meta) = (root.field("spec").expect("a spec"), root.field("metadata"));
-    let target = FixTarget {
-        spec,
-        meta,
-        spec_route: crate::k8s::route(&["spec"]),
-        meta_route: crate::k8s::route(&["metadata"]),
-    };
-    let fixes = plan_fixes(&target, version, &[check], opts);
+    let mut policy = crate::engine::Policy::new(info.level, version);
+    policy.ignore = registry().iter().filter(|c| c.id != check).map(|c| c.id.to_owned()).collect();
+    let choice = crate::fix::Choice { unsafe_fixes: true, options: opts.clone(), details: true, ..Default::default() };
+    let src = crate::input::Source { name: "pod.yaml".into(), text: yaml.to_owned(), ..Default::default() };
+    let result = crate::fix::fix_source(&src, &policy, &choice, &crate::yaml::Limits::default());
+    assert!(result.bugs.is_empty() && result.errors.is_empty(), "{check}: {:?}", result.bugs);
+    let fixes: Vec<_> = result.applied.iter().chain(&result.remaining).map(|a| &a.fix).collect();
     assert!(!fixes.is_empty(), "{check} plans no fix");
-    let ops: Vec<_> = fixes.iter().filter(|f| f.class != Class::Manual).flat_map(|f| f.ops.clone()).collect();
-    let splices = Editor::new(yaml, root, &doc.shared).lower(&ops).expect("the fix lowers to text");
-    let out = apply(yaml, &splices);
     let manual = fixes.iter().any(|f| f.class == Class::Manual);
-    assert_eq!(violation(&out).is_some(), manual, "{check} after the fix:\n{out}");
+    assert!(result.remaining.iter().all(|a| a.fix.class == Class::Manual), "{check}: a fix was not written");
+    assert_eq!(violation(&result.text).is_some(), manual, "{check} after the fix:\n{}", result.text);
     let mut shown: String = fixes.iter().map(|f| format!("{}: {}\n", f.class.as_str(), f.note)).collect();
-    let diff = similar::TextDiff::from_lines(yaml, out.as_str());
+    let diff = similar::TextDiff::from_lines(yaml, result.text.as_str());
     for hunk in diff.unified_diff().context_radius(1).iter_hunks() {
         shown.push_str(&hunk.to_string());
     }

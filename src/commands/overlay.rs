@@ -146,7 +146,7 @@ fn run_dir(args: &FixArgs, cmd: &[String], dir: &Path, write: bool) -> i32 {
         }
     };
     let changed = plan.changes.len();
-    // A failed write (closed pipe, full disk) ends the run with exit 2 (app::Output).
+    // A failed write (closed pipe, full disk) ends the run with exit 2 (frontend::Output).
     let mut out = crate::frontend::Output::new(std::io::stdout().lock());
     if args.diff {
         for c in &plan.changes {
