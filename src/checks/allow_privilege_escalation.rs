@@ -3,21 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, Scalar, class_of, set};
-use super::{CheckInfo, Level, PodView, Setters, Source, Violation, containers, is_windows, name, nearest};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, name, nearest};
 
 pub(super) const ID: &str = "allowPrivilegeEscalation";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[8, 25],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Restricted, &[8, 25], DOC, evaluate, fix);
 
 const FIELD: [&str; 2] = ["securityContext", "allowPrivilegeEscalation"];
 

@@ -4,23 +4,13 @@ use crate::yaml::{Node, Span};
 
 use super::fixing::{Fixer, annotations_to_runtime_default, fix_profile};
 use super::{
-    CheckInfo, Level, PodView, Source, Violation, allowed_profile_type, annotations, bad_profile_types, go_quote,
-    join_quote, plural, sorted,
+    CheckInfo, Level, PodView, Violation, allowed_profile, annotations, bad_profile_types, go_quote, join_quote,
+    plural, sorted,
 };
 
 pub(super) const ID: &str = "appArmorProfile";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 /// Every annotation key with this prefix is inspected, whether or not it names a container.
 const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
@@ -58,12 +48,11 @@ pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
 
 pub(super) fn fix(c: &mut Fixer, _variant: u32) {
     let field = ["securityContext", "appArmorProfile"];
-    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(allowed_profile_type);
-    if let Some(p) = c.spec.path(&field).filter(|p| !valid(p)) {
+    if let Some(p) = c.spec.path(&field).filter(|p| !allowed_profile(p)) {
         fix_profile(c, c.at(&field), p, "pod securityContext.appArmorProfile", "RuntimeDefault");
     }
     for k in c.containers() {
-        if let Some(p) = k.node.path(&field).filter(|p| !valid(p)) {
+        if let Some(p) = k.node.path(&field).filter(|p| !allowed_profile(p)) {
             let who = format!("{} securityContext.appArmorProfile", k.label());
             fix_profile(c, k.at(&field), p, &who, "RuntimeDefault");
         }

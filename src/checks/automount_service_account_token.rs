@@ -7,17 +7,8 @@ use super::{CheckInfo, Level, PodView, Source, Violation};
 
 pub(super) const ID: &str = "automountServiceAccountToken";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Podsec,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo =
+    CheckInfo { source: Source::Podsec, ..CheckInfo::new(ID, Level::Restricted, &[0], DOC, evaluate, fix) };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let spec = pod.spec;

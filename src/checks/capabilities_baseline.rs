@@ -3,23 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, Scalar, append, remove_items};
-use super::{
-    CheckInfo, Level, PodView, Setters, Source, Violation, containers, items, join_quote, name, sorted, string_value,
-};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, join_quote, name, sorted, string_value};
 
 pub(super) const ID: &str = "capabilities_baseline";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 /// The capabilities a container may add (exact, case-sensitive, no `CAP_` prefix).
 const ALLOWED: [&str; 13] = [

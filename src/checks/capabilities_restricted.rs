@@ -2,22 +2,16 @@
 
 use super::fixing::Fixer;
 use super::{
-    CheckInfo, Level, PodView, Setters, Source, Violation, containers, is_windows, items, join_quote, name, nearest,
-    sorted, string_value,
+    CheckInfo, Level, PodView, Setters, Violation, containers, is_windows, items, join_quote, name, nearest, sorted,
+    string_value,
 };
 
 pub(super) const ID: &str = "capabilities_restricted";
 
 pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[22, 25],
     overrides: &["capabilities_baseline"],
     overrides_from: 22,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
+    ..CheckInfo::new(ID, Level::Restricted, &[22, 25], DOC, evaluate, fix)
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {

@@ -96,12 +96,12 @@ pub struct Fixer<'a> {
 const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
 
 impl<'a> Fixer<'a> {
-    pub(super) fn new(target: &FixTarget<'a>, minor: u32, opts: &'a FixOptions) -> Fixer<'a> {
+    pub(super) fn new(target: FixTarget<'a>, minor: u32, opts: &'a FixOptions) -> Fixer<'a> {
         Fixer {
             spec: target.spec,
             meta: target.meta,
-            spec_route: target.spec_route.clone(),
-            meta_route: target.meta_route.clone(),
+            spec_route: target.spec_route,
+            meta_route: target.meta_route,
             minor,
             opts,
             check: "",

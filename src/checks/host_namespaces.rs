@@ -3,21 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, Scalar, set};
-use super::{CheckInfo, Level, PodView, Source, Violation};
+use super::{CheckInfo, Level, PodView, Violation};
 
 pub(super) const ID: &str = "hostNamespaces";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 /// The fields, in the fixed order PSA reports them.
 const FIELDS: [&str; 3] = ["hostNetwork", "hostPID", "hostIPC"];

@@ -1,21 +1,11 @@
 //! `hostPathVolumes` (baseline): no `hostPath` volumes.
 
 use super::fixing::Fixer;
-use super::{CheckInfo, Level, PodView, Source, Violation, items, join_quote, name, plural};
+use super::{CheckInfo, Level, PodView, Violation, items, join_quote, name, plural};
 
 pub(super) const ID: &str = "hostPathVolumes";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let host_path = || items(pod.spec, "volumes").iter().filter(|v| v.field("hostPath").is_some());

@@ -3,21 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, index, join, remove};
-use super::{CheckInfo, Level, PodView, Setters, Source, Violation, containers, items, name, plural, sorted};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, items, name, plural, sorted};
 
 pub(super) const ID: &str = "hostPorts";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();

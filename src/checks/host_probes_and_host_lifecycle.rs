@@ -3,23 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, remove};
-use super::{
-    CheckInfo, Level, PodView, Source, Violation, containers, containers_phrase, join_quote, name, plural, sorted,
-};
+use super::{CheckInfo, Level, PodView, Violation, containers, containers_phrase, join_quote, name, plural, sorted};
 
 pub(super) const ID: &str = "hostProbesAndHostLifecycle";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[34],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[34], DOC, evaluate, fix);
 
 /// The handlers inspected, in the order they are visited within a container.
 const HANDLERS: [&[&str]; 5] = [

@@ -174,6 +174,18 @@ pub struct CheckInfo {
 }
 
 impl CheckInfo {
+    /// A PSA check that overrides no other (set `overrides`, or `source`, over it).
+    pub(super) const fn new(
+        id: &'static str,
+        level: Level,
+        variants: &'static [u32],
+        doc: &'static str,
+        evaluate: EvalFn,
+        fix: FixFn,
+    ) -> CheckInfo {
+        CheckInfo { id, level, variants, overrides: &[], overrides_from: 0, doc, source: Source::Psa, evaluate, fix }
+    }
+
     /// The variant (its minimum minor) in force at `minor`, or `None` when the check does not exist yet.
     fn variant_at(&self, minor: u32) -> Option<u32> {
         self.variants.iter().copied().take_while(|&v| v <= minor).last()
@@ -275,7 +287,7 @@ pub fn evaluate_all(level: Level, version: PolicyVersion, pod: &PodView) -> Vec<
 
 /// Plan the fixes of one pod for its failing checks `failing` (ids), in result order, each by its
 /// check's `fix`.
-pub fn plan_fixes(target: &FixTarget, version: PolicyVersion, failing: &[&str], opts: &FixOptions) -> Vec<Fix> {
+pub fn plan_fixes(target: FixTarget, version: PolicyVersion, failing: &[&str], opts: &FixOptions) -> Vec<Fix> {
     let minor = version.effective_minor();
     let mut fixer = Fixer::new(target, minor, opts);
     for check in REGISTRY.iter().filter(|c| failing.contains(&c.id)) {
@@ -499,12 +511,11 @@ fn bad_profile_types<'a>(spec: &'a Node, key: &str) -> (Setters<'a>, Vec<&'a str
     let mut setters = Setters::default();
     let mut bad_types = Vec::new();
     for (owner, sc) in security_contexts(spec) {
-        if let Some(profile) = sc.field(key) {
-            let profile_type = string_or_empty(profile, &["type"]);
-            if !allowed_profile_type(profile_type) {
-                bad_types.push(profile_type);
-                setters.add(owner, nearest(profile, &["type"]));
-            }
+        if let Some(profile) = sc.field(key)
+            && !allowed_profile(profile)
+        {
+            bad_types.push(string_or_empty(profile, &["type"]));
+            setters.add(owner, nearest(profile, &["type"]));
         }
     }
     (setters, bad_types)
@@ -513,6 +524,11 @@ fn bad_profile_types<'a>(spec: &'a Node, key: &str) -> (Setters<'a>, Vec<&'a str
 /// Whether a seccomp or AppArmor profile `type` is `RuntimeDefault` or `Localhost`.
 fn allowed_profile_type(profile_type: &str) -> bool {
     matches!(profile_type, "RuntimeDefault" | "Localhost")
+}
+
+/// Whether a seccomp or AppArmor profile object is allowed: its `type` (`""` when unset) is.
+fn allowed_profile(profile: &Node) -> bool {
+    allowed_profile_type(string_or_empty(profile, &["type"]))
 }
 
 #[cfg(test)]

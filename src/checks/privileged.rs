@@ -1,21 +1,11 @@
 //! `privileged` (baseline): no container may run privileged.
 
 use super::fixing::{Fixer, container_bools_to_false};
-use super::{CheckInfo, Level, PodView, Setters, Source, Violation, containers, name};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, name};
 
 pub(super) const ID: &str = "privileged";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut bad = Setters::default();

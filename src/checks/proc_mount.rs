@@ -3,23 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, Scalar, set};
-use super::{
-    CheckInfo, Level, PodView, Setters, Source, Violation, containers, host_users_false, join_quote, name, sorted,
-};
+use super::{CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, join_quote, name, sorted};
 
 pub(super) const ID: &str = "procMount";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 35],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0, 35], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {

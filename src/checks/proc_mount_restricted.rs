@@ -1,20 +1,14 @@
 //! `procMount_restricted` (restricted, from 1.35): `procMount` without the user-namespace relaxation.
 
 use super::fixing::Fixer;
-use super::{CheckInfo, Level, PodView, Source, Violation, proc_mount};
+use super::{CheckInfo, Level, PodView, Violation, proc_mount};
 
 pub(super) const ID: &str = "procMount_restricted";
 
 pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[35],
     overrides: &["procMount"],
     overrides_from: 35,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
+    ..CheckInfo::new(ID, Level::Restricted, &[35], DOC, evaluate, fix)
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {

@@ -1,21 +1,15 @@
 //! `restrictedVolumes` (restricted): only the volume types that carry no host or network access.
 
 use super::fixing::{Class, Fixer};
-use super::{CheckInfo, Level, PodView, Source, Violation, items, join_quote, name, plural, sorted};
+use super::{CheckInfo, Level, PodView, Violation, items, join_quote, name, plural, sorted};
 use crate::yaml::Node;
 
 pub(super) const ID: &str = "restrictedVolumes";
 
 pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[0],
     overrides: &["hostPathVolumes"],
     overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
+    ..CheckInfo::new(ID, Level::Restricted, &[0], DOC, evaluate, fix)
 };
 
 /// Volume sources that are allowed (a volume with any of them is allowed, whatever else it has).

@@ -2,24 +2,13 @@
 
 use super::fixing::{Class, Fixer, Scalar, set};
 use super::{
-    CheckInfo, Level, PodView, Setters, Source, Violation, containers, host_users_false, name, nearest,
-    pod_security_context,
+    CheckInfo, Level, PodView, Setters, Violation, containers, host_users_false, name, nearest, pod_security_context,
 };
 use crate::yaml::Node;
 
 pub(super) const ID: &str = "runAsNonRoot";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[0, 35],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Restricted, &[0, 35], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {

@@ -3,21 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, Scalar, remove, set};
-use super::{CheckInfo, Level, PodView, Setters, Source, Violation, host_users_false, security_contexts};
+use super::{CheckInfo, Level, PodView, Setters, Violation, host_users_false, security_contexts};
 
 pub(super) const ID: &str = "runAsUser";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[23, 35],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Restricted, &[23, 35], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {
     if variant >= 35 && host_users_false(pod.spec) {

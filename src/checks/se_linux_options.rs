@@ -4,23 +4,12 @@ use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, join, remove};
 use super::{
-    CheckInfo, Level, PodView, Setters, Source, Violation, join_quote, plural, security_contexts, sorted,
-    string_or_empty,
+    CheckInfo, Level, PodView, Setters, Violation, join_quote, plural, security_contexts, sorted, string_or_empty,
 };
 
 pub(super) const ID: &str = "seLinuxOptions";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 31],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0, 31], DOC, evaluate, fix);
 
 pub(super) fn allowed_type(variant: u32, selinux_type: &str) -> bool {
     matches!(selinux_type, "" | "container_t" | "container_init_t" | "container_kvm_t")

@@ -5,23 +5,13 @@ use crate::yaml::{Node, Span};
 
 use super::fixing::{Class, Fixer, Scalar, annotations_to_runtime_default, fix_profile, set};
 use super::{
-    CheckInfo, Level, PodView, Source, Violation, allowed_profile_type, annotations, bad_profile_types, containers,
-    go_quote, name, plural, seccomp_types_detail, sorted,
+    CheckInfo, Level, PodView, Violation, allowed_profile, annotations, bad_profile_types, containers, go_quote, name,
+    plural, seccomp_types_detail, sorted,
 };
 
 pub(super) const ID: &str = "seccompProfile_baseline";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 19],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0, 19], DOC, evaluate, fix);
 
 const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const CONTAINER_ANNOTATION_PREFIX: &str = "container.seccomp.security.alpha.kubernetes.io/";
@@ -77,15 +67,14 @@ pub(super) fn fix(c: &mut Fixer, variant: u32) {
 /// `add_when_missing` (restricted), a pod-level profile is added when a container has none.
 pub(super) fn fix_fields(c: &mut Fixer, add_when_missing: bool) {
     let field = ["securityContext", "seccompProfile"];
-    let valid = |p: &Node| p.field("type").and_then(Node::as_str).is_some_and(allowed_profile_type);
     let pod = c.spec.path(&field);
-    if let Some(p) = pod.filter(|p| !valid(p)) {
+    if let Some(p) = pod.filter(|p| !allowed_profile(p)) {
         fix_profile(c, c.at(&field), p, "pod securityContext.seccompProfile", "RuntimeDefault");
     }
     let mut uncovered = false;
     for k in c.containers() {
         match k.node.path(&field) {
-            Some(p) if !valid(p) => {
+            Some(p) if !allowed_profile(p) => {
                 let who = format!("{} securityContext.seccompProfile", k.label());
                 fix_profile(c, k.at(&field), p, &who, "RuntimeDefault");
             }

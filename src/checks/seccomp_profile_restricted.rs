@@ -3,22 +3,16 @@
 
 use super::fixing::Fixer;
 use super::{
-    CheckInfo, Level, PodView, Setters, Source, Violation, bad_profile_types, containers, is_windows, name, nearest,
+    CheckInfo, Level, PodView, Setters, Violation, bad_profile_types, containers, is_windows, name, nearest,
     pod_security_context, seccomp_types_detail,
 };
 
 pub(super) const ID: &str = "seccompProfile_restricted";
 
 pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Restricted,
-    variants: &[19, 25],
     overrides: &["seccompProfile_baseline"],
     overrides_from: 19,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
+    ..CheckInfo::new(ID, Level::Restricted, &[19, 25], DOC, evaluate, fix)
 };
 
 pub(super) fn evaluate(pod: &PodView<'_>, variant: u32) -> Option<Violation> {

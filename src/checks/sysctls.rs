@@ -3,21 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, remove_items};
-use super::{CheckInfo, Level, PodView, Source, Violation, items, pod_security_context, string_or_empty};
+use super::{CheckInfo, Level, PodView, Violation, items, pod_security_context, string_or_empty};
 
 pub(super) const ID: &str = "sysctls";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0, 27, 29, 32, 37],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0, 27, 29, 32, 37], DOC, evaluate, fix);
 
 /// The allowed sysctl names, each with the variant that added it.
 const ALLOWED: [(u32, &str); 14] = [

@@ -3,21 +3,11 @@
 use crate::yaml::Node;
 
 use super::fixing::{Class, Fixer, Scalar, container_bools_to_false, set};
-use super::{CheckInfo, Level, PodView, Setters, Source, Violation, security_contexts};
+use super::{CheckInfo, Level, PodView, Setters, Violation, security_contexts};
 
 pub(super) const ID: &str = "windowsHostProcess";
 
-pub(super) const INFO: CheckInfo = CheckInfo {
-    id: ID,
-    level: Level::Baseline,
-    variants: &[0],
-    overrides: &[],
-    overrides_from: 0,
-    doc: DOC,
-    source: Source::Psa,
-    evaluate,
-    fix,
-};
+pub(super) const INFO: CheckInfo = CheckInfo::new(ID, Level::Baseline, &[0], DOC, evaluate, fix);
 
 pub(super) fn evaluate(pod: &PodView<'_>, _variant: u32) -> Option<Violation> {
     let mut setters = Setters::default();

@@ -254,8 +254,8 @@ fn summarize(t: &Tally, args: &FixArgs, policy: &Policy, mode: Mode, err: &mut i
     if args.run_as_user.is_none() && t.adds_run_as_non_root {
         let _ = err.write_all(b"  note: with runAsNonRoot the kubelet refuses to start images whose USER is root or a name: give the image a numeric USER, or pass --run-as-user UID\n");
     }
-    let any_unsafe = t.summaries.iter().any(|(_, lines)| lines.iter().any(|r| r.contains("needs --unsafe-fixes]")));
-    if !args.unsafe_fixes && any_unsafe {
+    // `kinds[1]`: the remaining fixes that --unsafe-fixes would apply.
+    if !args.unsafe_fixes && t.kinds[1] > 0 {
         let _ = err.write_all(b"  (run with --unsafe-fixes to apply the unsafe ones)\n");
     }
 }

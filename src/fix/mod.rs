@@ -128,7 +128,7 @@ fn workload_fixes(root: &Node, r: &Resource, policy: &Policy, choice: &Choice) -
     failing.dedup();
     let (Some(_), version) = policy.for_namespace(namespace.as_deref()) else { return Vec::new() };
     let target = FixTarget { spec, meta, spec_route, meta_route };
-    checks::plan_fixes(&target, version, &failing, &choice.options)
+    checks::plan_fixes(target, version, &failing, &choice.options)
 }
 
 /// Whether a fix is applied under `choice`.
